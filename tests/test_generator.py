@@ -1,0 +1,89 @@
+import math
+import warnings
+
+import pytest
+
+from titlegen import Controls, InvalidBriefError, TitleCandidate, TitleGenerator, TitleRequest
+from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title
+from titlegen.model import load_base
+
+BRIEFS = ["Handmade linen tote bag that holds a 15-inch laptop. Washable and sold in five colours.",
+          "Short brief.",
+          "A slow morning routine in a small Lisbon flat: coffee, plants and a long walk by the river."]
+
+
+@pytest.fixture
+def generator(any_tiny_dir):
+    model, tok = load_base(any_tiny_dir)
+    return TitleGenerator(model, tok, max_title_tokens=8)
+
+
+def test_candidates_per_brief_in_input_order(generator):
+    out = generator(BRIEFS, num_titles=3, batch_size=2, num_beams=2, num_samples=2)
+    assert isinstance(out, list) and len(out) == len(BRIEFS)
+    for brief, cands in zip(BRIEFS, out):
+        assert 1 <= len(cands) <= 3
+        assert all(isinstance(c, TitleCandidate) and c.text.strip() for c in cands)
+        assert all(c.source in {"beam", "sample", "lead"} for c in cands)
+        assert all(len(c.text) <= 100 for c in cands)
+        leads = [c for c in cands if c.source == "lead"]
+        assert all(c.text == lead_title(brief, 100) for c in leads)  # order restored after length sort
+        keys = [c.text.lower() for c in cands]
+        assert len(keys) == len(set(keys))
+        scores = [c.logprob for c in cands]
+        assert scores == sorted(scores, reverse=True) and all(math.isfinite(s) for s in scores)
+
+
+def test_single_string_and_request_inputs(generator):
+    assert len(generator("One brief only, about a bike ride.", num_beams=2, num_samples=0)) == 1
+    req = TitleRequest("A bike ride at dawn", Controls(style="question", platform="xiaohongshu"))
+    (cands,) = generator([req], num_beams=2, num_samples=0)
+    assert all(len(c.text) <= 20 for c in cands)
+
+
+def test_length_limit_is_never_exceeded_and_never_empty(generator):
+    (cands,) = generator(["Supercalifragilisticexpialidocious" * 3], controls=Controls(max_chars=10),
+                         num_beams=2, num_samples=0)
+    assert cands and all(0 < len(c.text) <= 10 for c in cands)
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", None, 42])
+def test_empty_or_non_text_brief_is_a_typed_error(generator, bad):
+    with pytest.raises(InvalidBriefError, match="#1"):
+        generator(["fine brief", bad])
+
+
+def test_huge_brief_is_truncated_with_a_warning(generator):
+    with pytest.warns(UserWarning, match=str(MAX_BRIEF_CHARS)):
+        out = generator(["word " * 20_000], num_beams=2, num_samples=0)
+    assert out[0]
+
+
+def test_emoji_and_chinese_do_not_crash(generator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = generator(["🔥 新款防水运动鞋，轻便透气 🏃‍♀️", "Sunset 🌅 over the bay"], num_beams=2, num_samples=1)
+    assert all(out)
+
+
+def test_sampling_is_reproducible_with_a_seed(generator):
+    a = generator(BRIEFS[:1], num_beams=0, num_samples=3, seed=7)
+    b = generator(BRIEFS[:1], num_beams=0, num_samples=3, seed=7)
+    assert [c.text for c in a[0]] == [c.text for c in b[0]]
+
+
+def test_click_model_ranks_candidates(generator):
+    def by_length(titles, contexts):
+        assert len(titles) == len(contexts)
+        return [len(t) / 100 for t in titles]
+
+    generator.click_model = by_length
+    (cands,) = generator(BRIEFS[:1], num_beams=2, num_samples=2)
+    ctrs = [c.predicted_ctr for c in cands]
+    assert all(p is not None for p in ctrs) and ctrs == sorted(ctrs, reverse=True)
+
+
+def test_cut_to_limit_cuts_at_word_boundary():
+    assert cut_to_limit("one two three", 9) == "one two"
+    assert cut_to_limit("abcdefghijk", 5) == "abcde"
+    assert lead_title("First sentence here. Second one.", 100) == "First sentence here"

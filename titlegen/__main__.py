@@ -1,0 +1,5 @@
+import sys
+
+from titlegen.cli import main
+
+sys.exit(main())

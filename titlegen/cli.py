@@ -1,0 +1,94 @@
+"""Command line: ``python -m titlegen {generate,train,styles} ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from titlegen.controls import Controls, list_platforms, list_styles
+from titlegen.errors import TitleGenError
+from titlegen.model import DEFAULT_BASE
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from titlegen.batch import run_batch
+    from titlegen.loading import load_generator
+
+    defaults = Controls(style=args.style, audience=args.audience, platform=args.platform,
+                        selling_points=tuple(p.strip() for p in args.selling_points.split(";") if p.strip()),
+                        max_chars=args.max_chars)
+    generator = load_generator(args.model, adapter=args.adapter)
+    with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        summary = run_batch(generator, args.input, args.output, defaults=defaults, num_titles=args.num_titles,
+                            batch_size=args.batch_size, on_progress=progress)
+    print(json.dumps({"output": str(args.output), **summary.__dict__}))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from titlegen.train import TrainConfig, train
+
+    config = TrainConfig.from_json(args.config)
+    metrics = train(config, resume=not args.no_resume)
+    print(json.dumps(metrics))
+    return 0
+
+
+def _styles(args: argparse.Namespace) -> int:
+    from titlegen.controls import get_platform, get_style
+
+    for name in list_styles():
+        print(f"style     {name:14s} {get_style(name).description}")
+    for name in list_platforms():
+        print(f"platform  {name:14s} up to {get_platform(name).max_chars} characters")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m titlegen", description="Controllable, click-ranked titles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="titles for every brief in a CSV/JSONL file")
+    gen.add_argument("--input", type=Path, required=True, help=".csv or .jsonl with a 'brief' column")
+    gen.add_argument("--output", type=Path, required=True, help="output .csv (resumes if a .partial exists)")
+    gen.add_argument("--model", default=DEFAULT_BASE, help="base model: the embedded default, a directory or hub id")
+    gen.add_argument("--adapter", default=None, help="LoRA adapter folder from `titlegen train`")
+    gen.add_argument("--num-titles", type=int, default=5)
+    gen.add_argument("--batch-size", type=int, default=16)
+    gen.add_argument("--style", default="lifestyle", choices=list_styles(), help="default when the row has none")
+    gen.add_argument("--audience", default="")
+    gen.add_argument("--selling-points", default="", help="phrases separated by ';'")
+    gen.add_argument("--platform", default="generic", choices=list_platforms())
+    gen.add_argument("--max-chars", type=int, default=None, help="overrides the platform's limit")
+    gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    gen.set_defaults(func=_generate)
+
+    tr = sub.add_parser("train", help="LoRA-tune a seq2seq base on (brief, title) pairs")
+    tr.add_argument("--config", type=Path, required=True, help="JSON of titlegen.train.TrainConfig")
+    tr.add_argument("--no-resume", action="store_true", help="ignore checkpoints in the output folder")
+    tr.set_defaults(func=_train)
+
+    st = sub.add_parser("styles", help="list style presets and platforms")
+    st.set_defaults(func=_styles)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except TitleGenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,198 @@
+"""Controls of a title request and the one text format that carries them to the model.
+
+A trained adapter learns the controls only if they always reach the encoder in the same shape, so the format is
+fixed here and nowhere else::
+
+    style: news | audience: parents | points: organic cotton; free shipping | length: short | lang: en | brief: ...
+
+``style`` is a preset tag from :func:`list_styles`, ``audience`` free text (``anyone`` when not given),
+``points`` the selling points joined by ``"; "`` (``none`` when not given), ``length`` a bucket derived from the
+platform's character limit (``short`` <= 40, ``medium`` <= 70, ``long``), ``lang`` an ISO 639-1 code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from titlegen.errors import InvalidControlError
+
+#: Upper bounds (characters, inclusive) of the length buckets the model is trained with; ``long`` is open.
+LENGTH_BUCKETS: tuple[tuple[str, int], ...] = (("short", 40), ("medium", 70))
+
+_FIELD_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Style:
+    """A style preset.
+
+    Attributes:
+        name: registry key, e.g. ``"news"``.
+        tag: the word written into the source text (what the adapter was trained on).
+        description: one line for UIs.
+        casing: ``"title"`` (Each Word Capitalised) or ``"sentence"`` (first word only).
+    """
+
+    name: str
+    tag: str
+    description: str
+    casing: str = "title"
+
+
+_STYLES: dict[str, Style] = {
+    s.name: s
+    for s in (
+        Style("selling-point", "selling-point", "Merchant style: leads with the product's selling points.", "title"),
+        Style("audience", "audience", "Speaks to a named audience (parents, runners, students...).", "title"),
+        Style("lifestyle", "lifestyle", "House style for lifestyle posts: personal, warm, curiosity.", "sentence"),
+        Style("news", "news", "Plain news headline: who did what.", "title"),
+        Style("question", "question", "Asks the reader a question.", "sentence"),
+        Style("listicle", "listicle", "Numbered list: '7 ways to ...'.", "title"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where the title is published and how long it may be.
+
+    Attributes:
+        name: registry key.
+        max_chars: hard limit in characters (Unicode code points) for one title.
+    """
+
+    name: str
+    max_chars: int
+
+
+_PLATFORMS: dict[str, Platform] = {
+    p.name: p
+    for p in (
+        Platform("xiaohongshu", 20),
+        Platform("douyin", 55),
+        Platform("youtube", 100),
+        Platform("generic", 100),
+    )
+}
+
+
+def list_styles() -> list[str]:
+    """Names of the registered style presets, in registry order."""
+    return list(_STYLES)
+
+
+def get_style(name: str) -> Style:
+    """Return the style preset called ``name``.
+
+    Raises:
+        InvalidControlError: no such preset; the message lists the ones that exist.
+    """
+    try:
+        return _STYLES[name]
+    except KeyError:
+        raise InvalidControlError(f"unknown style {name!r}; choose one of {', '.join(_STYLES)}") from None
+
+
+def list_platforms() -> list[str]:
+    """Names of the registered platforms."""
+    return list(_PLATFORMS)
+
+
+def get_platform(name: str) -> Platform:
+    """Return the platform called ``name``.
+
+    Raises:
+        InvalidControlError: no such platform; the message lists the ones that exist.
+    """
+    try:
+        return _PLATFORMS[name]
+    except KeyError:
+        raise InvalidControlError(f"unknown platform {name!r}; choose one of {', '.join(_PLATFORMS)}") from None
+
+
+def length_bucket(max_chars: int) -> str:
+    """The largest length bucket whose upper bound fits in ``max_chars`` (``short`` when none does)."""
+    fitting = [name for name, upper in LENGTH_BUCKETS if upper <= max_chars]
+    if max_chars >= 150:
+        return "long"
+    return fitting[-1] if fitting else "short"
+
+
+def bucket_of_title(title: str) -> str:
+    """The length bucket a finished title falls in (used to label training pairs)."""
+    for name, upper in LENGTH_BUCKETS:
+        if len(title) <= upper:
+            return name
+    return "long"
+
+
+def _clean_field(text: str) -> str:
+    # The separator and line breaks would corrupt the one-line format; collapse them.
+    return re.sub(r"\s+", " ", text.replace("|", "/")).strip()
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the creator asks of a title, besides the brief.
+
+    Attributes:
+        style: a preset name from :func:`list_styles`.
+        audience: who the title speaks to, free text; empty means anyone.
+        selling_points: phrases the title should carry, most important first (at most 5).
+        platform: a name from :func:`list_platforms`; sets ``max_chars`` unless that is given.
+        max_chars: character limit of one title; overrides the platform's.
+        language: ISO 639-1 code of the title (the embedded default is English-only).
+    """
+
+    style: str = "lifestyle"
+    audience: str = ""
+    selling_points: tuple[str, ...] = field(default_factory=tuple)
+    platform: str = "generic"
+    max_chars: int | None = None
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        get_style(self.style)
+        get_platform(self.platform)
+        if isinstance(self.selling_points, str):
+            raise InvalidControlError(
+                f"selling_points must be a list of phrases, got the string {self.selling_points!r}; "
+                "split it, e.g. selling_points=('waterproof', 'free shipping')"
+            )
+        object.__setattr__(self, "selling_points", tuple(str(p) for p in self.selling_points))
+        if len(self.selling_points) > 5:
+            raise InvalidControlError(f"selling_points: at most 5 phrases, got {len(self.selling_points)}")
+        if self.max_chars is not None and not (8 <= int(self.max_chars) <= 500):
+            raise InvalidControlError(f"max_chars must be between 8 and 500 characters, got {self.max_chars}")
+        if not re.fullmatch(r"[a-z]{2}", self.language):
+            raise InvalidControlError(f"language must be an ISO 639-1 code such as 'en', got {self.language!r}")
+
+    @property
+    def limit(self) -> int:
+        """The effective character limit of one title."""
+        return int(self.max_chars) if self.max_chars is not None else get_platform(self.platform).max_chars
+
+
+def encode_source(brief: str, controls: Controls, *, length: str | None = None) -> str:
+    """Write ``brief`` and ``controls`` in the model's source format (see the module docstring).
+
+    Args:
+        brief: the text the title is written from (already validated, non-empty).
+        controls: the request's controls.
+        length: a length bucket to write instead of the one derived from ``controls.limit`` (training uses the
+            bucket of the human title).
+
+    Returns:
+        One line of text.
+    """
+    points = "; ".join(_clean_field(p) for p in controls.selling_points if p.strip()) or "none"
+    fields = (
+        f"style: {get_style(controls.style).tag}",
+        f"audience: {_clean_field(controls.audience) or 'anyone'}",
+        f"points: {points}",
+        f"length: {length or length_bucket(controls.limit)}",
+        f"lang: {controls.language}",
+        f"brief: {_clean_field(brief)}",
+    )
+    return _FIELD_SEPARATOR.join(fields)

