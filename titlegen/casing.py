@@ -34,7 +34,7 @@ def detokenize(text: str) -> str:
     return text.strip(" -|,;:")
 
 
-def build_lexicon(titles: Iterable[str], *, min_count: int = 2) -> dict[str, str]:
+def build_lexicon(titles: Iterable[str], *, min_count: int = 3) -> dict[str, str]:
     """Most common non-lowercase spelling of each word, counted away from the start of a title.
 
     Only words whose usual form is *not* plain lowercase or plain capitalised are kept (``iPhone``, ``NASA``,
@@ -47,8 +47,8 @@ def build_lexicon(titles: Iterable[str], *, min_count: int = 2) -> dict[str, str
     forms: dict[str, Counter] = {}
     for title in titles:
         words = _WORD.findall(title)
-        # All-caps or Title Case titles say nothing about a word's own casing.
-        if len(words) < 3 or title.isupper() or all(w[0].isupper() for w in words):
+        # All-caps or Title Case titles say nothing about a word's own casing: learn from sentence-case ones.
+        if len(words) < 4 or sum(w[0].isupper() for w in words) > len(words) / 2:
             continue
         for word in words[1:]:
             forms.setdefault(word.lower(), Counter())[word] += 1

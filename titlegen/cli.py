@@ -43,6 +43,24 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from titlegen.batch import _controls_of, read_briefs
+    from titlegen.generator import TitleRequest
+    from titlegen.loading import load_generator
+
+    df = read_briefs(args.input)
+    generator = load_generator(args.model, adapter=args.adapter)
+    requests = [TitleRequest(str(r["brief"]), _controls_of(r, Controls())) for _, r in df.iterrows()]
+    for req, cands in zip(requests, generator(requests, num_titles=args.num_titles)):
+        c = req.controls
+        print(f"\n{req.brief[:90]}\n  [{c.style}, {c.platform} <= {c.limit} chars"
+              f"{', for ' + c.audience if c.audience else ''}"
+              f"{', points: ' + '; '.join(c.selling_points) if c.selling_points else ''}]")
+        for cand in cands:
+            print(f"  {cand.logprob:7.3f}  {cand.source:6s}  {cand.text}")
+    return 0
+
+
 def _styles(args: argparse.Namespace) -> int:
     from titlegen.controls import get_platform, get_style
 
@@ -76,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--config", type=Path, required=True, help="JSON of titlegen.train.TrainConfig")
     tr.add_argument("--no-resume", action="store_true", help="ignore checkpoints in the output folder")
     tr.set_defaults(func=_train)
+
+    demo = sub.add_parser("demo", help="print titles for the bundled example briefs (or --input)")
+    demo.add_argument("--input", type=Path, default=Path(__file__).parent / "examples" / "briefs.csv")
+    demo.add_argument("--model", default=DEFAULT_BASE)
+    demo.add_argument("--adapter", default=None)
+    demo.add_argument("--num-titles", type=int, default=4)
+    demo.set_defaults(func=_demo)
 
     st = sub.add_parser("styles", help="list style presets and platforms")
     st.set_defaults(func=_styles)

@@ -197,6 +197,26 @@ def _val_loss(model, tokenizer, states, titles, recipe: DefaultRecipe) -> float:
 _T0 = time.time()
 
 
+def write_lexicon(data_root: Path, out_dir: Path) -> int:
+    """Build and save the truecasing lexicon from the permissively licensed title sets only.
+
+    Upworthy (CC BY 4.0), HuffPost (CC BY 4.0), YouTube (CC0) and clickbait (MIT) titles; the non-commercial and
+    unverified sets are left out because the lexicon ships as data. Returns the number of entries.
+    """
+    from titlegen.casing import build_lexicon, save_lexicon
+    from titlegen.loading import LEXICON_FILE
+
+    pairs = load_pairs(data_root)
+    titles = pairs.loc[pairs["dataset"].isin(["upworthy", "huffpost", "youtube"]), "title"].tolist()
+    for name in ("clickbait_data.txt", "non_clickbait_data.txt"):
+        text = (data_root / "clickbait" / name).read_text(encoding="utf-8", errors="replace")
+        titles.extend(line.strip() for line in text.splitlines() if line.strip())
+    lexicon = build_lexicon(titles)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save_lexicon(lexicon, out_dir / LEXICON_FILE)
+    return len(lexicon)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m titlegen.train_default", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -210,7 +230,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--time-budget-min", type=float, default=None, help="stop (and save) after this long")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work")
+    parser.add_argument("--lexicon-only", action="store_true", help="only rebuild the truecasing lexicon")
     args = parser.parse_args(argv)
+    print(f"truecasing lexicon: {write_lexicon(args.data, args.out)} entries", flush=True)
+    if args.lexicon_only:
+        return
     recipe = DefaultRecipe(max_steps=args.max_steps, decoder_layers=args.decoder_layers, lr=args.lr, seed=args.seed)
     result = train(recipe, data_root=args.data, out_dir=args.out, work_dir=args.work, resume=args.resume,
                    checkpoint_every=args.checkpoint_every, time_budget_min=args.time_budget_min)

@@ -1,0 +1,71 @@
+"""The dependency rules of DESIGN.md, checked in fresh interpreters and by reading the imports."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("titlegen", "crossmodal_match", "templates")
+# Each heavy library may be imported in exactly one module.
+HOMES = {"peft": "titlegen/model.py", "open_clip": "crossmodal_match/encoders.py",
+         "librosa": "crossmodal_match/audio.py", "moviepy": "templates/render.py"}
+FORBIDDEN = {
+    "titlegen": {"streamlit", "crossmodal_match", "templates", "open_clip", "librosa", "moviepy"},
+    "crossmodal_match": {"streamlit", "titlegen", "templates", "moviepy"},
+    "templates": {"streamlit", "titlegen", "torch", "open_clip", "librosa"},
+}
+
+
+def _modules_after_import(package: str) -> set[str]:
+    code = f"import json, sys; import {package}; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return {name.split(".")[0] for name in json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_import_pulls_in_nothing_forbidden(package):
+    loaded = _modules_after_import(package)
+    assert not (FORBIDDEN[package] & loaded), f"import {package} loaded {FORBIDDEN[package] & loaded}"
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _library_files():
+    return [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+def test_heavy_libraries_have_one_home():
+    for path in _library_files():
+        rel = path.relative_to(ROOT).as_posix()
+        for lib, home in HOMES.items():
+            assert lib not in _imports(path) or rel == home, f"{rel} imports {lib}; only {home} may"
+
+
+def test_streamlit_only_under_app():
+    for path in _library_files():
+        assert "streamlit" not in _imports(path), f"{path} imports streamlit"
+
+
+def test_packages_do_not_import_each_other_statically():
+    for path in _library_files():
+        pkg = path.relative_to(ROOT).parts[0]
+        assert not ((FORBIDDEN[pkg] & set(PACKAGES)) & _imports(path)), f"{path} crosses a package boundary"
+
+
+def test_library_code_raises_instead_of_asserting():
+    for path in _library_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        asserts = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+        assert not asserts, f"{path} uses assert on lines {asserts}; raise a typed error"

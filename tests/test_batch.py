@@ -1,0 +1,83 @@
+import csv
+import json
+
+import pytest
+
+from titlegen import InputFileError, TitleGenerator
+from titlegen.batch import read_briefs, run_batch
+from titlegen.model import load_base
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_t5_dir):
+    model, tok = load_base(tiny_t5_dir)
+    return TitleGenerator(model, tok, max_title_tokens=6)
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_one_bad_row_does_not_stop_the_others(generator, tmp_path):
+    src = tmp_path / "briefs.csv"
+    src.write_text("id,brief,style,platform\n"
+                   "a,A linen tote for laptops,selling-point,xiaohongshu\n"
+                   "b,   ,news,generic\n"
+                   "c,Morning coffee routine,poetry,generic\n"
+                   "d,\"Chinese 新款运动鞋 and emoji 🔥\",question,douyin\n", encoding="utf-8")
+    out = tmp_path / "titles.csv"
+    summary = run_batch(generator, src, out, num_titles=2, batch_size=2)
+    rows = {r["id"]: r for r in _rows(out)}
+    assert [r["id"] for r in _rows(out)] == ["a", "b", "c", "d"]
+    assert rows["a"]["status"] == "ok" and 0 < len(rows["a"]["title_1"]) <= 20
+    assert rows["b"]["status"] == "error" and "empty" in rows["b"]["error"]
+    assert rows["c"]["status"] == "error" and "unknown style" in rows["c"]["error"]
+    assert rows["d"]["status"] == "ok"
+    assert summary.failed == 2 and summary.total == 4
+    assert not (tmp_path / "titles.csv.partial").exists()
+
+
+def test_resume_skips_rows_already_done(generator, tmp_path):
+    src = tmp_path / "briefs.jsonl"
+    src.write_text("\n".join(json.dumps({"id": str(i), "brief": f"brief number {i} about bikes"})
+                             for i in range(4)) + "\n", encoding="utf-8")
+    out = tmp_path / "titles.csv"
+    done = {"id": "1", "status": "ok", "error": "", "title_1": "KEPT FROM BEFORE", "source_1": "beam",
+            "logprob_1": -1.0, "predicted_ctr_1": ""}
+    (tmp_path / "titles.csv.partial").write_text(json.dumps(done) + "\n" + '{"id": "2", "trunc', encoding="utf-8")
+    summary = run_batch(generator, src, out, num_titles=1)
+    rows = _rows(out)
+    assert summary.resumed == 1 and summary.generated == 3
+    assert [r["id"] for r in rows] == ["0", "1", "2", "3"]
+    assert rows[1]["title_1"] == "KEPT FROM BEFORE"
+    assert all(r["status"] == "ok" for r in rows)
+
+
+def test_undecodable_bytes_are_a_typed_error(tmp_path):
+    bad = tmp_path / "latin.csv"
+    bad.write_bytes("brief\ncaf\xe9 au lait\n".encode("latin-1"))
+    with pytest.raises(InputFileError, match="UTF-8"):
+        read_briefs(bad)
+
+
+def test_missing_column_lists_the_columns_found(tmp_path):
+    f = tmp_path / "x.csv"
+    f.write_text("text,lang\nhello,en\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="columns found: text, lang"):
+        read_briefs(f)
+
+
+@pytest.mark.parametrize("name,body,match", [("x.txt", "brief\nhi\n", "must be .csv or .jsonl"),
+                                            ("x.jsonl", "{not json\n", "cannot parse")])
+def test_bad_formats(tmp_path, name, body, match):
+    f = tmp_path / name
+    f.write_text(body, encoding="utf-8")
+    with pytest.raises(InputFileError, match=match):
+        read_briefs(f)
+
+
+def test_missing_input_writes_nothing(generator, tmp_path):
+    with pytest.raises(InputFileError, match="does not exist"):
+        run_batch(generator, tmp_path / "nope.csv", tmp_path / "out.csv")
+    assert not list(tmp_path.iterdir())
