@@ -159,34 +159,42 @@ class TitleGenerator:
                                 return_tensors="pt")
         enc = {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"]}
         out: list[list[tuple[str, str, float]]] = [[] for _ in batch]
-        common = dict(max_new_tokens=self.max_title_tokens, no_repeat_ngram_size=3, repetition_penalty=1.2)
-        if num_beams > 0:
-            gen = self.model.generate(**enc, num_beams=max(2, num_beams), num_return_sequences=num_beams,
-                                      early_stopping=True, return_dict_in_generate=True, output_scores=True,
-                                      length_penalty=1.0, **common)
-            self._collect(out, gen, "beam", num_beams, enc)
+        # Encode once; generation and rescoring both reuse the encoder states.
+        memory = self.model.get_encoder()(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+        common = dict(attention_mask=enc["attention_mask"], max_new_tokens=self.max_title_tokens,
+                      no_repeat_ngram_size=3, repetition_penalty=1.2)
+
+        def fresh():  # generate() expands encoder_outputs for beams *in place*; give it its own wrapper
+            return type(memory)(last_hidden_state=memory.last_hidden_state)
+
+        if num_beams == 1:
+            gen = self.model.generate(encoder_outputs=fresh(), do_sample=False, num_beams=1, **common)
+            self._collect(out, gen, "beam", 1, memory, enc["attention_mask"])
+        elif num_beams > 1:
+            gen = self.model.generate(encoder_outputs=fresh(), num_beams=num_beams, num_return_sequences=num_beams,
+                                      early_stopping=True, **common)
+            self._collect(out, gen, "beam", num_beams, memory, enc["attention_mask"])
         if num_samples > 0:
             torch.manual_seed(seed)
-            gen = self.model.generate(**enc, do_sample=True, top_p=0.9, temperature=0.8,
-                                      num_return_sequences=num_samples, return_dict_in_generate=True, **common)
-            self._collect(out, gen, "sample", num_samples, enc)
+            gen = self.model.generate(encoder_outputs=fresh(), do_sample=True, top_p=0.9, temperature=0.8,
+                                      num_return_sequences=num_samples, **common)
+            self._collect(out, gen, "sample", num_samples, memory, enc["attention_mask"])
         leads = [lead_title(r.brief, r.controls.limit) for r in batch]
-        lead_scores = self._score(enc, leads)
-        for i, (lead, score) in enumerate(zip(leads, lead_scores)):
+        for i, (lead, score) in enumerate(zip(leads, self._score(memory, enc["attention_mask"], leads))):
             out[i].append((lead, "lead", score))
         return out
 
-    def _collect(self, out, gen, source: str, per_input: int, enc) -> None:
-        texts = self.tokenizer.batch_decode(gen.sequences, skip_special_tokens=True)
+    def _collect(self, out, sequences: torch.Tensor, source: str, per_input: int, memory, mask) -> None:
+        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
         # Rescore every sequence the same way (mean token log-prob by teacher forcing) so beam, sample and lead
-        # candidates share one scale; beam scores alone are length-penalised and sampling has none.
-        repeated = {k: v.repeat_interleave(per_input, dim=0) for k, v in enc.items()}
-        scores = self._score(repeated, texts)
+        # candidates share one scale; beam scores are length-penalised and processed, and sampling has none.
+        hidden = memory.last_hidden_state.repeat_interleave(per_input, dim=0)
+        scores = self._score(type(memory)(last_hidden_state=hidden), mask.repeat_interleave(per_input, dim=0), texts)
         for j, (text, score) in enumerate(zip(texts, scores)):
             out[j // per_input].append((text, source, score))
 
-    def _score(self, enc, titles: list[str]) -> list[float]:
-        """Mean per-token log-probability of each title given its encoded source."""
+    def _score(self, memory, mask: torch.Tensor, titles: list[str]) -> list[float]:
+        """Mean per-token log-probability of each title given its encoder states ``memory``."""
         labels = self.tokenizer(titles, truncation=True, max_length=self.max_title_tokens, padding=True,
                                 return_tensors="pt")["input_ids"]
         pad = self.tokenizer.pad_token_id
@@ -198,11 +206,10 @@ class TitleGenerator:
             target = labels.clone()
             start = torch.full((labels.shape[0], 1), self.model.config.decoder_start_token_id)
             dec_in = torch.cat([start, labels[:, :-1]], dim=1)
-        logits = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                            decoder_input_ids=dec_in).logits
+        logits = self.model(encoder_outputs=memory, attention_mask=mask, decoder_input_ids=dec_in).logits
         logp = torch.log_softmax(logits.float(), dim=-1).gather(-1, target.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        mask = (target != pad).float()
-        return ((logp * mask).sum(1) / mask.sum(1).clamp(min=1)).tolist()
+        valid = (target != pad).float()
+        return ((logp * valid).sum(1) / valid.sum(1).clamp(min=1)).tolist()
 
     def _postprocess(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
                      num_titles: int) -> list[TitleCandidate]:
