@@ -31,3 +31,23 @@ def test_default_writes_readable_titles_within_limits(default_generator):
             assert "[UNK]" not in c.text and "##" not in c.text
             assert not re.search(r"\w ' \w|\s[,.!?]", c.text), c.text  # detokenized
         assert any(c.source != "lead" for c in cands)
+
+
+def test_lora_tuning_the_default_end_to_end(tmp_path):
+    import json
+
+    from titlegen.model import load_adapter, load_default_model
+    from titlegen.train import TrainConfig, train
+
+    rows = [{"brief": f"Our linen tote number {i} fits a laptop", "title": f"Linen Tote {i} For Laptops",
+             "style": "selling-point"} for i in range(12)]
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    cfg = TrainConfig(train_file=str(data), output_dir=str(tmp_path / "lora"), lora={"r": 4, "alpha": 8},
+                      max_steps=2, batch_size=4, log_every=1, val_fraction=0.2)
+    assert train(cfg)["steps"] == 2
+    assert json.loads((tmp_path / "lora" / "adapter_config.json").read_text())["target_modules"]
+    model, tok = load_default_model()
+    merged = load_adapter(model, tmp_path / "lora", merge=True)
+    gen = titlegen.TitleGenerator(merged, tok, max_title_tokens=12)
+    assert gen(["A linen tote for a 15-inch laptop"], num_beams=2, num_samples=0)[0]

@@ -39,11 +39,11 @@ class BatchSummary:
     failed: int
 
 
-def read_briefs(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or JSONL input of briefs as strings.
+def read_briefs(path: str | Path, *, required: str = "brief") -> pd.DataFrame:
+    """Read a CSV or JSONL input as strings; it must have a ``required`` column (``brief`` by default).
 
     Raises:
-        InputFileError: missing file, unknown extension, undecodable or malformed content, no ``brief`` column.
+        InputFileError: missing file, unknown extension, undecodable or malformed content, no ``required`` column.
     """
     p = Path(path)
     if not p.is_file():
@@ -61,8 +61,9 @@ def read_briefs(path: str | Path) -> pd.DataFrame:
                              "re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8`") from exc
     except (ValueError, pd.errors.ParserError) as exc:
         raise InputFileError(f"cannot parse {p}: {str(exc)[:200]}") from exc
-    if "brief" not in df.columns:
-        raise InputFileError(f"{p} has no 'brief' column; columns found: {', '.join(map(str, df.columns)) or 'none'}")
+    if required not in df.columns:
+        raise InputFileError(f"{p} has no {required!r} column; columns found: "
+                             f"{', '.join(map(str, df.columns)) or 'none'}")
     if "id" not in df.columns:
         df.insert(0, "id", [str(i) for i in range(len(df))])
     return df.astype(object).where(df.notna(), "")
@@ -157,8 +158,29 @@ def run_batch(generator: TitleGenerator, input_path: str | Path, output_path: st
     return BatchSummary(total=len(df), generated=generated, resumed=resumed, failed=failed)
 
 
-def _write_csv_atomically(path: Path, rows: list[dict], k: int) -> None:
-    fields = list(_row_out("", None, "", k))
+def score_file(click_model, input_path: str | Path, output_path: str | Path) -> int:
+    """Add ``predicted_ctr`` (and ``error``) to a CSV/JSONL of titles with an optional ``context`` column.
+
+    Rows with an empty title get an empty ``predicted_ctr`` and an ``error``; the output CSV is replaced
+    atomically. Returns the number of rows scored.
+    """
+    df = read_briefs(input_path, required="title")
+    titles = [str(t).strip() for t in df["title"]]
+    contexts = [str(c) for c in df["context"]] if "context" in df.columns else None
+    ok = [i for i, t in enumerate(titles) if t]
+    preds = click_model([titles[i] for i in ok], [contexts[i] for i in ok] if contexts else None) if ok else []
+    scores: list[object] = [""] * len(df)
+    errors = ["empty title: nothing to score"] * len(df)
+    for i, p in zip(ok, preds):
+        scores[i], errors[i] = round(float(p), 6), ""
+    df = df.assign(predicted_ctr=scores, error=errors)
+    _write_csv_atomically(Path(output_path), df.to_dict(orient="records"), fields=list(df.columns))
+    return len(ok)
+
+
+def _write_csv_atomically(path: Path, rows: list[dict], k: int = 0, *, fields: list[str] | None = None) -> None:
+    fields = fields or list(_row_out("", None, "", k))
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=fields)

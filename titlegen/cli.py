@@ -21,7 +21,7 @@ def _generate(args: argparse.Namespace) -> int:
     defaults = Controls(style=args.style, audience=args.audience, platform=args.platform,
                         selling_points=tuple(p.strip() for p in args.selling_points.split(";") if p.strip()),
                         max_chars=args.max_chars)
-    generator = load_generator(args.model, adapter=args.adapter)
+    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
     with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -49,7 +49,7 @@ def _demo(args: argparse.Namespace) -> int:
     from titlegen.loading import load_generator
 
     df = read_briefs(args.input)
-    generator = load_generator(args.model, adapter=args.adapter)
+    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
     requests = [TitleRequest(str(r["brief"]), _controls_of(r, Controls())) for _, r in df.iterrows()]
     for req, cands in zip(requests, generator(requests, num_titles=args.num_titles)):
         c = req.controls
@@ -57,8 +57,25 @@ def _demo(args: argparse.Namespace) -> int:
               f"{', for ' + c.audience if c.audience else ''}"
               f"{', points: ' + '; '.join(c.selling_points) if c.selling_points else ''}]")
         for cand in cands:
-            print(f"  {cand.logprob:7.3f}  {cand.source:6s}  {cand.text}")
+            ctr = f"{cand.predicted_ctr:6.2%}" if cand.predicted_ctr is not None else "     -"
+            print(f"  ctr {ctr}  logp {cand.logprob:6.2f}  {cand.source:6s}  {cand.text}")
     return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from titlegen.batch import score_file
+    from titlegen.ctr import DEFAULT_CTR_DIR, load_click_model
+
+    n = score_file(load_click_model(args.model or DEFAULT_CTR_DIR), args.input, args.output)
+    print(json.dumps({"output": str(args.output), "scored": n}))
+    return 0
+
+
+def _click_model_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--click-model", default="default",
+                   help="click model folder used to rank titles ('default': the shipped one)")
+    p.add_argument("--no-click-model", dest="click_model", action="store_const", const=None,
+                   help="rank by model log-probability only")
 
 
 def _styles(args: argparse.Namespace) -> int:
@@ -88,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--platform", default="generic", choices=list_platforms())
     gen.add_argument("--max-chars", type=int, default=None, help="overrides the platform's limit")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
+    _click_model_arg(gen)
     gen.set_defaults(func=_generate)
 
     tr = sub.add_parser("train", help="LoRA-tune a seq2seq base on (brief, title) pairs")
@@ -100,7 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", default=DEFAULT_BASE)
     demo.add_argument("--adapter", default=None)
     demo.add_argument("--num-titles", type=int, default=4)
+    _click_model_arg(demo)
     demo.set_defaults(func=_demo)
+
+    sc = sub.add_parser("score", help="predicted click-through for titles in a CSV/JSONL (title, context)")
+    sc.add_argument("--input", type=Path, required=True, help=".csv or .jsonl with a 'title' column")
+    sc.add_argument("--output", type=Path, required=True, help="output .csv with predicted_ctr added")
+    sc.add_argument("--model", type=Path, default=None, help="click model folder (default: the shipped one)")
+    sc.set_defaults(func=_score)
 
     st = sub.add_parser("styles", help="list style presets and platforms")
     st.set_defaults(func=_styles)

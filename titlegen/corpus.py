@@ -184,3 +184,32 @@ def source_text(row: pd.Series) -> str:
     points = tuple(p for p in row["points"].split("; ") if p)
     controls = Controls(style=row["style"], audience=row["audience"], selling_points=points)
     return encode_source(row["source"], controls, length=bucket_of_title(row["title"]))
+
+
+def export_pairs(data_root: str | Path, out: str | Path, *, split: str = "train", seed: int = 0) -> int:
+    """Write the train or validation pairs as JSONL for ``python -m titlegen train`` (columns ``brief``, ``title``,
+    ``group``, ``style``, ``audience``, ``selling_points``). Returns the number of rows written."""
+    train, val = split_pairs(load_pairs(data_root, seed=seed))
+    frame = train if split == "train" else val
+    rows = frame.rename(columns={"source": "brief", "points": "selling_points"})
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    rows[["brief", "title", "group", "style", "audience", "selling_points"]].to_json(
+        out, orient="records", lines=True, force_ascii=False)
+    return len(rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m titlegen.corpus",
+                                     description="Export the labelled (brief, title) pairs of ../shared/data as "
+                                                 "JSONL for `python -m titlegen train`.")
+    parser.add_argument("--data", type=Path, required=True, help="the shared/data folder")
+    parser.add_argument("--out", type=Path, required=True, help="output .jsonl")
+    parser.add_argument("--split", choices=("train", "val"), default="train")
+    args = parser.parse_args(argv)
+    print(f"{export_pairs(args.data, args.out, split=args.split)} pairs written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

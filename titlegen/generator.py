@@ -20,10 +20,12 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 
 from titlegen.casing import detokenize, restore_case
 from titlegen.controls import Controls, encode_source, get_style
+from titlegen.diversity import dpp_select
 from titlegen.errors import InvalidBriefError
 
 log = logging.getLogger(__name__)
@@ -97,17 +99,25 @@ class TitleGenerator:
             predicted click-through per title; when given, candidates are ranked by it.
         max_source_tokens: encoder input length limit (tokens).
         max_title_tokens: generation length limit (tokens).
+        fluency_margin: generated candidates whose mean log-probability is more than this (nats per token) below
+            the best beam candidate's are dropped before click-model ranking: the click model judges appeal, not
+            fluency, and would otherwise promote broken samples.
+        diversity: quality/diversity trade-off ``theta`` of the DPP re-ranking in (0, 1), or ``None`` for plain
+            top-k; used when the click model can ``embed`` titles (see :mod:`titlegen.diversity`).
     """
 
     def __init__(self, model, tokenizer, *, lexicon: dict[str, str] | None = None,
                  click_model: Callable[[list[str], list[str]], Sequence[float]] | None = None,
-                 max_source_tokens: int = 128, max_title_tokens: int = 32) -> None:
+                 max_source_tokens: int = 128, max_title_tokens: int = 32, fluency_margin: float = 1.0,
+                 diversity: float | None = 0.7) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.lexicon = lexicon or {}
         self.click_model = click_model
         self.max_source_tokens = max_source_tokens
         self.max_title_tokens = max_title_tokens
+        self.diversity = diversity
+        self.fluency_margin = fluency_margin
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
@@ -230,9 +240,16 @@ class TitleGenerator:
             # Nothing generated fits: fall back to the lead, which is cut to the limit and so never empty.
             kept.append(TitleCandidate(lead_title(req.brief, limit) or req.brief[:limit], "lead", float("-inf")))
         if self.click_model is not None:
+            best_beam = max((c.logprob for c in kept if c.source == "beam"), default=None)
+            if best_beam is not None:
+                kept = [c for c in kept if c.source == "lead" or c.logprob >= best_beam - self.fluency_margin]
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
             kept.sort(key=lambda c: -(c.predicted_ctr or 0.0))
+            if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
+                emb = self.click_model.embed([c.text for c in kept])
+                chosen = dpp_select(np.array([c.predicted_ctr for c in kept]), emb, num_titles, theta=self.diversity)
+                return [kept[i] for i in chosen]
         else:
             kept.sort(key=lambda c: -c.logprob)
         return kept[:num_titles]

@@ -20,7 +20,8 @@ def load_generator(base: str = DEFAULT_BASE, *, adapter: str | Path | None = Non
             a hub id (only where the hub is reachable).
         adapter: a LoRA adapter folder written by ``python -m titlegen train``.
         merge: merge the adapter into the base weights (faster inference, same outputs).
-        click_model: optional click model used to rank candidates (see ``TitleGenerator``).
+        click_model: a click model to rank candidates by predicted click-through: ``"default"`` (the shipped
+            one), a folder saved by ``ClickModel.save``, or an object with the ``TitleGenerator`` protocol.
         num_threads: torch CPU threads; ``None`` keeps torch's default.
 
     Raises:
@@ -31,5 +32,9 @@ def load_generator(base: str = DEFAULT_BASE, *, adapter: str | Path | None = Non
 
         torch.set_num_threads(num_threads)
     model, tokenizer = load_model(ModelSpec(base=base, adapter=str(adapter) if adapter else None, merge=merge))
+    if isinstance(click_model, (str, Path)):
+        from titlegen.ctr import DEFAULT_CTR_DIR, load_click_model
+
+        click_model = load_click_model(DEFAULT_CTR_DIR if str(click_model) == "default" else click_model)
     lexicon = load_lexicon(DEFAULT_MODEL_DIR / LEXICON_FILE) if base == DEFAULT_BASE else {}
     return TitleGenerator(model, tokenizer, lexicon=lexicon, click_model=click_model)

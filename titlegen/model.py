@@ -193,8 +193,18 @@ def load_base(name_or_path: str) -> tuple[PreTrainedModel, object]:
     return model.eval(), tokenizer
 
 
+#: LoRA targets used when none are given and peft knows no default for the architecture.
+_DEFAULT_TARGETS = {"encoder-decoder": ("query", "value")}
+
+
 def attach_lora(model: PreTrainedModel, lora: LoraSettings) -> PeftModel:
-    """Wrap ``model`` with a fresh, trainable LoRA adapter."""
+    """Wrap ``model`` with a fresh, trainable LoRA adapter.
+
+    With no ``target_modules``, peft's per-architecture default is used (``q``/``v`` for T5, ...); BERT-style
+    encoder-decoders (the embedded default) get ``query``/``value``.
+    """
+    if not lora.target_modules and model.config.model_type in _DEFAULT_TARGETS:
+        lora = LoraSettings(**{**asdict(lora), "target_modules": _DEFAULT_TARGETS[model.config.model_type]})
     try:
         return get_peft_model(model, lora.to_peft())
     except ValueError as exc:

@@ -84,19 +84,18 @@ def _pad_states(states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def _loss(model, tokenizer, states, titles, *, max_title_tokens: int, label_smoothing: float) -> torch.Tensor:
-    from transformers.modeling_outputs import BaseModelOutput
-
     hidden, mask = _pad_states(states)
     labels = tokenizer(titles, truncation=True, max_length=max_title_tokens, padding=True,
                        return_tensors="pt")["input_ids"]
     # [CLS] title [SEP] -> decoder input [CLS] title, targets title [SEP]
-    dec_in, target = labels[:, :-1].clone(), labels[:, 1:].clone()
+    dec_in, target = labels[:, :-1].clone(), labels[:, 1:]
     dec_in[dec_in == tokenizer.sep_token_id] = tokenizer.pad_token_id
-    target[target == tokenizer.pad_token_id] = -100
-    logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask,
-                   decoder_input_ids=dec_in, decoder_attention_mask=(dec_in != tokenizer.pad_token_id).long()).logits
-    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
-                                             ignore_index=-100, label_smoothing=label_smoothing)
+    states_out = model.decoder.bert(input_ids=dec_in, attention_mask=(dec_in != tokenizer.pad_token_id).long(),
+                                    encoder_hidden_states=hidden, encoder_attention_mask=mask).last_hidden_state
+    # The 30k-word LM head dominates a step: apply it to real target positions only, not to padding.
+    real = target != tokenizer.pad_token_id
+    logits = model.decoder.cls(states_out[real])
+    return torch.nn.functional.cross_entropy(logits, target[real], label_smoothing=label_smoothing)
 
 
 def _trainable(model) -> list[torch.nn.Parameter]:

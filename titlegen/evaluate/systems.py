@@ -1,0 +1,108 @@
+"""The click models compared in the evaluations: the baselines and the model that ships.
+
+Each system gives a utility per arm of a split (``"train"``, ``"val"``) and per MIND title (``"mind"``), fitted on
+the training tests only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from titlegen.ctr import ClickModel, ClickModelConfig, fit_pairwise_logistic
+from titlegen.corpus import in_validation
+from titlegen.evaluate.prepare import Prepared, mind_pairs
+from titlegen.ctr_metrics import pairwise_accuracy
+
+C_GRID = (0.05, 0.2, 1.0, 5.0)
+
+
+@dataclass
+class System:
+    """A fitted scorer: ``utility[split]`` arrays and whether its utilities are calibrated log-odds."""
+
+    name: str
+    utility: dict[str, np.ndarray]
+    probabilistic: bool
+    detail: str = ""
+    score_texts: object = None  # optional (titles) -> utilities, for texts outside the splits
+
+
+def _dense(prep: Prepared, split: str, *, embedding: bool, light: bool) -> np.ndarray:
+    parts = ([prep.emb[split]] if embedding else []) + ([prep.light[split]] if light else [])
+    return np.hstack(parts).astype(np.float64)
+
+
+def _diffs(x_arms, x_mind, prep: Prepared, pair_rows, *, mind_weight: float):
+    pairs = prep.train_pairs.iloc[pair_rows] if pair_rows is not None else prep.train_pairs
+    diffs = x_arms[pairs["a"].to_numpy()] - x_arms[pairs["b"].to_numpy()]
+    wins = pairs["a_wins"].to_numpy().astype(float)
+    weights = np.ones(len(pairs))
+    if mind_weight > 0 and x_mind is not None:
+        a, b = mind_pairs(prep.mind_train)
+        stack = sparse.vstack if sparse.issparse(diffs) else np.vstack
+        diffs = stack([diffs, x_mind[a] - x_mind[b]])
+        wins = np.concatenate([wins, np.ones(len(a))])
+        weights = np.concatenate([weights, np.full(len(a), mind_weight)])
+    return diffs, wins, weights
+
+
+def _tune_c(x_arms, x_mind, prep: Prepared, *, mind_weight: float) -> float:
+    """Pick C on an inner split of the *training* tests (never the validation ones)."""
+    inner = prep.train_pairs["test"].map(lambda t: in_validation("inner:" + t, val_fraction=0.2)).to_numpy()
+    fit_rows, check = np.flatnonzero(~inner), prep.train_pairs[inner]
+    best, best_acc = C_GRID[0], -1.0
+    for c in C_GRID:
+        coef = fit_pairwise_logistic(*_diffs(x_arms, x_mind, prep, fit_rows, mind_weight=mind_weight), c=c)
+        u = x_arms @ coef
+        acc = pairwise_accuracy(u[check["a"]], u[check["b"]], check["a_wins"])
+        if acc > best_acc:
+            best, best_acc = c, acc
+    return best
+
+
+def linear_system(prep: Prepared, name: str, *, embedding: bool, light: bool, mind_weight: float) -> tuple[System, float]:
+    """A pairwise logistic model on dense features; returns the system and its tuned C."""
+    x = {s: _dense(prep, s, embedding=embedding, light=light) for s in ("train", "val", "mind")}
+    c = _tune_c(x["train"], x["mind"], prep, mind_weight=mind_weight)
+    coef = fit_pairwise_logistic(*_diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight), c=c)
+    return System(name, {s: x[s] @ coef for s in x}, True, f"C={c}"), c
+
+
+def bow_system(prep: Prepared) -> System:
+    """Bag-of-words (unigrams + bigrams, binary) pairwise logistic model."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vec = CountVectorizer(binary=True, min_df=2, ngram_range=(1, 2))
+    x_train = vec.fit_transform(prep.train["headline"]).astype(np.float64).tocsr()
+    x_val = vec.transform(prep.val["headline"]).astype(np.float64)
+    c = _tune_c(x_train, None, prep, mind_weight=0)
+    coef = fit_pairwise_logistic(*_diffs(x_train, None, prep, None, mind_weight=0), c=c)
+    return System("bag-of-words logistic", {"train": x_train @ coef, "val": x_val @ coef}, True, f"C={c}",
+                  score_texts=lambda titles: vec.transform(titles).astype(np.float64) @ coef)
+
+
+def length_system(prep: Prepared) -> System:
+    """Headline length, with the sign that wins more often on the training pairs."""
+    u = {s: prep.light[s][:, 0].astype(np.float64) for s in ("train", "val", "mind")}
+    p = prep.train_pairs
+    sign = 1.0 if pairwise_accuracy(u["train"][p["a"]], u["train"][p["b"]], p["a_wins"]) >= 0.5 else -1.0
+    return System("headline length", {s: sign * v for s, v in u.items()}, False, "longer wins" if sign > 0 else
+                  "shorter wins")
+
+
+def random_system(prep: Prepared, seed: int = 0) -> System:
+    rng = np.random.default_rng(seed)
+    return System("random", {s: rng.random(len(prep.light[s])) for s in ("train", "val", "mind")}, False)
+
+
+def shipped_model(prep: Prepared, c: float, *, mind_weight: float) -> ClickModel:
+    """The full model (embedding + light features + MIND pairs) fitted on the training tests, with calibration."""
+    config = ClickModelConfig(c=c, mind_weight=mind_weight)
+    x = {s: _dense(prep, s, embedding=True, light=True) for s in ("train", "mind")}
+    diffs, wins, weights = _diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight)
+    return ClickModel.fit(diffs, wins, weights, config=config, embedder=prep.embedder,
+                          arm_utility_inputs=(x["train"], prep.train["clicks"].to_numpy(float),
+                                              prep.train["impressions"].to_numpy(float)))
