@@ -4,7 +4,7 @@ import warnings
 import pytest
 
 from titlegen import Controls, InvalidBriefError, TitleCandidate, TitleGenerator, TitleRequest
-from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title
+from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title, points_titles
 from titlegen.model import load_base
 
 BRIEFS = ["Handmade linen tote bag that holds a 15-inch laptop. Washable and sold in five colours.",
@@ -24,7 +24,7 @@ def test_candidates_per_brief_in_input_order(generator):
     for brief, cands in zip(BRIEFS, out):
         assert 1 <= len(cands) <= 3
         assert all(isinstance(c, TitleCandidate) and c.text.strip() for c in cands)
-        assert all(c.source in {"beam", "sample", "lead"} for c in cands)
+        assert all(c.source in {"beam", "sample", "lead", "points"} for c in cands)
         assert all(len(c.text) <= 100 for c in cands)
         leads = [c for c in cands if c.source == "lead"]
         assert all(c.text == lead_title(brief, 100) for c in leads)  # order restored after length sort
@@ -81,6 +81,14 @@ def test_click_model_ranks_candidates(generator):
     (cands,) = generator(BRIEFS[:1], num_beams=2, num_samples=2)
     ctrs = [c.predicted_ctr for c in cands]
     assert all(p is not None for p in ctrs) and ctrs == sorted(ctrs, reverse=True)
+
+
+def test_points_candidates_follow_the_controls(generator):
+    controls = Controls(selling_points=("waterproof", "240 grams"), audience="trail runners", max_chars=24)
+    assert points_titles(controls) == ["Waterproof, 240 grams", "Waterproof for trail"]
+    (cands,) = generator(["A trail shoe"], controls=controls, num_titles=10, num_beams=2, num_samples=0)
+    assert {"Waterproof, 240 grams", "Waterproof for trail"} <= {c.text for c in cands if c.source == "points"}
+    assert points_titles(Controls()) == []
 
 
 def test_cut_to_limit_cuts_at_word_boundary():

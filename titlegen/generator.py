@@ -49,7 +49,7 @@ class TitleCandidate:
 
     Attributes:
         text: the title, detokenized and recased; never empty, never over the request's limit.
-        source: where it came from: ``"beam"``, ``"sample"`` or ``"lead"``.
+        source: where it came from: ``"beam"``, ``"sample"``, ``"lead"`` or ``"points"``.
         logprob: mean per-token log-probability (nats) of the title under the model, given the brief.
         predicted_ctr: click-through predicted by the click model, or ``None`` when no click model is attached.
     """
@@ -77,6 +77,18 @@ def lead_title(brief: str, limit: int) -> str:
     """The brief's first sentence, cut at a word boundary to ``limit`` characters (the lead baseline)."""
     first = re.split(r"(?<=[.!?])\s+", brief.strip(), maxsplit=1)[0].strip()
     return cut_to_limit(first.rstrip("."), limit)
+
+
+def points_titles(controls: Controls) -> list[str]:
+    """Pattern titles from the selling points (and audience), each cut to the limit; empty without points."""
+    points = [p.strip() for p in controls.selling_points if p.strip()]
+    if not points:
+        return []
+    first = points[0][:1].upper() + points[0][1:]
+    out = [", ".join([first] + points[1:2])]
+    if controls.audience.strip():
+        out.append(f"{first} for {controls.audience.strip()}")
+    return [t for t in dict.fromkeys(cut_to_limit(t, controls.limit) for t in out) if t]
 
 
 def cut_to_limit(text: str, limit: int) -> str:
@@ -189,9 +201,15 @@ class TitleGenerator:
             gen = self.model.generate(encoder_outputs=fresh(), do_sample=True, top_p=0.9, temperature=0.8,
                                       num_return_sequences=num_samples, **common)
             self._collect(out, gen, "sample", num_samples, memory, enc["attention_mask"])
-        leads = [lead_title(r.brief, r.controls.limit) for r in batch]
-        for i, (lead, score) in enumerate(zip(leads, self._score(memory, enc["attention_mask"], leads))):
-            out[i].append((lead, "lead", score))
+        # Extractive and pattern candidates are scored by the same model, so they rank with the generated ones.
+        extra = [(i, text, source) for i, r in enumerate(batch)
+                 for text, source in [(lead_title(r.brief, r.controls.limit), "lead")]
+                 + [(t, "points") for t in points_titles(r.controls)]]
+        rows = torch.tensor([i for i, _, _ in extra])
+        hidden = type(memory)(last_hidden_state=memory.last_hidden_state[rows])
+        for (i, text, source), score in zip(extra, self._score(hidden, enc["attention_mask"][rows],
+                                                               [t for _, t, _ in extra])):
+            out[i].append((text, source, score))
         return out
 
     def _collect(self, out, sequences: torch.Tensor, source: str, per_input: int, memory, mask) -> None:
@@ -229,7 +247,7 @@ class TitleGenerator:
         kept: list[TitleCandidate] = []
         for text, source, score in raw:
             title = detokenize(text)
-            if self.uncased and source != "lead":
+            if self.uncased and source in ("beam", "sample"):
                 title = restore_case(title, brief=req.brief, lexicon=self.lexicon, casing=casing)
             key = re.sub(r"\W+", " ", title.lower()).strip()
             if not key or key in seen or len(title) > limit or not math.isfinite(score):
@@ -242,7 +260,8 @@ class TitleGenerator:
         if self.click_model is not None:
             best_beam = max((c.logprob for c in kept if c.source == "beam"), default=None)
             if best_beam is not None:
-                kept = [c for c in kept if c.source == "lead" or c.logprob >= best_beam - self.fluency_margin]
+                kept = [c for c in kept if c.source in ("lead", "points")
+                        or c.logprob >= best_beam - self.fluency_margin]
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
             kept.sort(key=lambda c: -(c.predicted_ctr or 0.0))

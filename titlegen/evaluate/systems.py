@@ -16,7 +16,7 @@ from titlegen.corpus import in_validation
 from titlegen.evaluate.prepare import Prepared, mind_pairs
 from titlegen.ctr_metrics import pairwise_accuracy
 
-C_GRID = (0.05, 0.2, 1.0, 5.0)
+C_GRID = (0.005, 0.01, 0.02, 0.05, 0.2, 1.0)
 
 
 @dataclass
