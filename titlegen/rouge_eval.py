@@ -4,7 +4,8 @@ Systems, all on the same validation pairs (split by test / article / video / pro
 :func:`titlegen.corpus.split_pairs`):
 
 * ``lead``: the brief's first sentence cut at a word boundary to the limit (the classic summarisation baseline);
-* ``warm_start``: the untrained MiniLM encoder-decoder (what training starts from);
+* ``warm_start``: the untrained MiniLM encoder-decoder (what training starts from): its best beam, cut to the
+  limit;
 * ``default_beam``: the trained default's best beam-search title;
 * ``default_ranked``: the trained default's top candidate after ranking beam, sampled and lead candidates by
   model log-probability (what ``load_generator()`` returns first).
@@ -23,6 +24,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ import pandas as pd
 
 from titlegen.controls import Controls
 from titlegen.corpus import load_pairs, split_pairs
-from titlegen.generator import TitleGenerator, TitleRequest, lead_title
+from titlegen.generator import TitleGenerator, TitleRequest, cut_to_limit, lead_title
 
 _DATASET_STYLE = {"upworthy": "lifestyle", "youtube": "lifestyle", "huffpost": "news", "mind": "news",
                   "myntra": "selling-point"}
@@ -82,7 +84,8 @@ def _candidates(generator: TitleGenerator, requests: list[TitleRequest], *, samp
 
 def best_beam(cands) -> str:
     """The best beam-search title among ranked candidates (the top candidate when no beam one survived)."""
-    return next((c.text for c in cands if c.source == "beam"), cands[0].text)
+    beams = [c for c in cands if c.source == "beam"]
+    return max(beams, key=lambda c: c.logprob).text if beams else cands[0].text
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,8 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_warm_start:
         model, tok = build_minilm_encoder_decoder()
         warm = TitleGenerator(model, tok, lexicon=load_lexicon(DEFAULT_MODEL_DIR / LEXICON_FILE))
-        results["systems"]["warm_start"] = evaluator(
-            lambda reqs: [best_beam(c) for c in _candidates(warm, reqs, samples=0)])
+        # The untrained model's beams often run past the limit and would be filtered, leaving only the lead
+        # candidate: judge its own best beam instead, generated without the limit and cut to it afterwards.
+        def warm_beams(reqs):
+            free = [TitleRequest(r.brief, replace(r.controls, max_chars=500)) for r in reqs]
+            return [cut_to_limit(best_beam(c), LIMIT) for c in _candidates(warm, free, samples=0)]
+
+        results["systems"]["warm_start"] = evaluator(warm_beams)
     # One generation pass gives both views of the default: its best beam title and its top-ranked candidate.
     default = load_generator()
     cache: dict = {}
