@@ -9,6 +9,8 @@ from titlegen.casing import build_lexicon, detokenize, restore_case
     ("prices rise 3 . 5 % , again", "prices rise 3.5%, again"),
     ("a well - known ( and loved ) cafe", "a well-known (and loved) cafe"),
     ("you won ' t believe this", "you won't believe this"),
+    ("russia says u. s. ' s plan", "russia says u.s.'s plan"),
+    ("l ' equipe de l ' un", "l'equipe de l'un"),
 ])
 def test_detokenize(raw, clean):
     assert detokenize(raw) == clean
@@ -20,6 +22,7 @@ def test_restore_case_uses_brief_then_lexicon_then_style():
     assert restore_case("nasa picks a lamp", lexicon={"nasa": "NASA"}, casing="sentence") == "NASA picks a lamp"
     assert restore_case("why? because you matter", casing="sentence") == "Why? Because you matter"
     assert restore_case("Already Cased", casing="sentence") == "Already Cased"
+    assert restore_case("the u.s.'s plan isn't new", casing="title") == "The U.S.'s Plan Isn't New"
 
 
 def test_build_lexicon_keeps_unusual_spellings_only():

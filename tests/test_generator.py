@@ -4,7 +4,7 @@ import warnings
 import pytest
 
 from titlegen import Controls, InvalidBriefError, TitleCandidate, TitleGenerator, TitleRequest
-from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title, points_titles
+from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title, points_titles, repeats_a_word
 from titlegen.model import load_base
 
 BRIEFS = ["Handmade linen tote bag that holds a 15-inch laptop. Washable and sold in five colours.",
@@ -89,6 +89,18 @@ def test_points_candidates_follow_the_controls(generator):
     (cands,) = generator(["A trail shoe"], controls=controls, num_titles=10, num_beams=2, num_samples=0)
     assert {"Waterproof, 240 grams", "Waterproof for trail"} <= {c.text for c in cands if c.source == "points"}
     assert points_titles(Controls()) == []
+
+
+def test_stuttering_candidates_are_detected():
+    assert repeats_a_word("Fablestreet Women Orange & Orange Printed Dress")
+    assert repeats_a_word("Russia's Anti-War War")
+    assert not repeats_a_word("The cat and the hat")
+
+
+def test_model_only_candidates_when_extractive_is_off(generator):
+    (cands,) = generator(["A bike ride at dawn"], controls=Controls(selling_points=("fast",)), num_beams=2,
+                         num_samples=0, extractive=False)
+    assert cands and all(c.source in ("beam", "lead") for c in cands)  # lead only as the never-empty fallback
 
 
 def test_cut_to_limit_cuts_at_word_boundary():

@@ -22,7 +22,10 @@ def detokenize(text: str) -> str:
     """Undo word-piece spacing around punctuation: ``"it ' s a $ 5 deal !"`` -> ``"it's a $5 deal!"``."""
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\b(\w) \. (\w) \.", r"\1.\2.", text)  # u . s . -> u.s.
-    text = re.sub(r"(\w) ?(['’]) ?(s|t|re|ve|ll|d|m)\b", r"\1\2\3", text)  # contractions and possessives
+    text = re.sub(r"\b([a-z])\. ([a-z])\.", r"\1.\2.", text, flags=re.I)  # u. s. -> u.s.
+    # French elision: l ' un -> l'un, qu ' il -> qu'il
+    text = re.sub(r"\b([ldjnc]|qu) ?['’] ?(?=[aeiouyhéèêàâîô])", r"\1'", text, flags=re.I)
+    text = re.sub(r"([\w.]) ?(['’]) ?(s|t|re|ve|ll|d|m)\b", r"\1\2\3", text)  # contractions and possessives
     text = re.sub(r" ([,.!?:;%)\]}])", r"\1", text)
     text = re.sub(r"([(\[{$#@]) ", r"\1", text)
     text = re.sub(r"(\d) ([.,:]) (\d)", r"\1\2\3", text)  # 3 . 5 -> 3.5, 10 : 30 -> 10:30
@@ -102,6 +105,8 @@ def restore_case(title: str, *, brief: str = "", lexicon: dict[str, str] | None 
 
     def fix(match: re.Match) -> str:
         core, low = match.group(0), match.group(0).lower()
+        if match.start() and title[match.start() - 1] in "'’" and low in ("s", "t", "re", "ve", "ll", "d", "m"):
+            return core  # the tail of a contraction or possessive, not a word
         before = title[: match.start()].rstrip()
         first = state["first"] or before.endswith((":", "?", "!"))
         state["first"] = False

@@ -73,6 +73,15 @@ def _validate_brief(brief: object, index: int) -> str:
     return text
 
 
+_STOP = set("the a an and or of to in on for with at by from is are was be as it its this that".split())
+
+
+def repeats_a_word(title: str) -> bool:
+    """True when a content word occurs twice ("Orange & Orange Dress", "Anti-War War"): a decoding stutter."""
+    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if len(w) > 2 and w not in _STOP]
+    return len(words) != len(set(words))
+
+
 def lead_title(brief: str, limit: int) -> str:
     """The brief's first sentence, cut at a word boundary to ``limit`` characters (the lead baseline)."""
     first = re.split(r"(?<=[.!?])\s+", brief.strip(), maxsplit=1)[0].strip()
@@ -134,7 +143,8 @@ class TitleGenerator:
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
                  controls: Controls | None = None, num_titles: int = 5, batch_size: int = 16,
-                 num_beams: int = 4, num_samples: int = 4, seed: int = 0) -> list[list[TitleCandidate]]:
+                 num_beams: int = 4, num_samples: int = 4, seed: int = 0,
+                 extractive: bool = True) -> list[list[TitleCandidate]]:
         """Titles for each brief, best first.
 
         Args:
@@ -145,6 +155,7 @@ class TitleGenerator:
             num_beams: beam width; also the number of beam candidates (0 disables beam search).
             num_samples: sampled candidates per brief (0 disables sampling).
             seed: seed of the sampling, for reproducible candidates.
+            extractive: also offer the lead and selling-point candidates (off: model candidates only).
 
         Returns:
             One list of :class:`TitleCandidate` per brief, in input order; never an empty list.
@@ -160,7 +171,8 @@ class TitleGenerator:
         for start in range(0, len(order), max(1, batch_size)):
             idx = order[start:start + batch_size]
             batch = [requests[i] for i in idx]
-            raw = self._forward(batch, num_beams=num_beams, num_samples=num_samples, seed=seed + start)
+            raw = self._forward(batch, num_beams=num_beams, num_samples=num_samples, seed=seed + start,
+                                extractive=extractive)
             for i, req, cands in zip(idx, batch, raw):
                 results[i] = self._postprocess(req, cands, num_titles=num_titles)
         return results
@@ -173,8 +185,8 @@ class TitleGenerator:
         return requests
 
     @torch.inference_mode()
-    def _forward(self, batch: list[TitleRequest], *, num_beams: int, num_samples: int,
-                 seed: int) -> list[list[tuple[str, str, float]]]:
+    def _forward(self, batch: list[TitleRequest], *, num_beams: int, num_samples: int, seed: int,
+                 extractive: bool = True) -> list[list[tuple[str, str, float]]]:
         """Raw candidates ``(text, source, mean logprob)`` per request; the only code that runs the model."""
         sources = [encode_source(r.brief, r.controls) for r in batch]
         tokens = self.tokenizer(sources, truncation=True, max_length=self.max_source_tokens, padding=True,
@@ -189,35 +201,42 @@ class TitleGenerator:
         def fresh():  # generate() expands encoder_outputs for beams *in place*; give it its own wrapper
             return type(memory)(last_hidden_state=memory.last_hidden_state)
 
+        scored = dict(return_dict_in_generate=True, output_scores=True)
         if num_beams == 1:
-            gen = self.model.generate(encoder_outputs=fresh(), do_sample=False, num_beams=1, **common)
-            self._collect(out, gen, "beam", 1, memory, enc["attention_mask"])
+            gen = self.model.generate(encoder_outputs=fresh(), do_sample=False, num_beams=1, **scored, **common)
+            steps = self.model.compute_transition_scores(gen.sequences, gen.scores, normalize_logits=True)
+            real = (gen.sequences[:, -steps.shape[1]:] != self.tokenizer.pad_token_id).float()
+            means = ((steps * real).sum(1) / real.sum(1).clamp(min=1)).tolist()
+            self._add(out, gen.sequences, "beam", 1, means)
         elif num_beams > 1:
             gen = self.model.generate(encoder_outputs=fresh(), num_beams=num_beams, num_return_sequences=num_beams,
-                                      early_stopping=True, **common)
-            self._collect(out, gen, "beam", num_beams, memory, enc["attention_mask"])
+                                      early_stopping=True, length_penalty=1.0, **scored, **common)
+            # With length_penalty 1 the beam score is the summed token log-probability over the length: the
+            # same per-token mean as teacher forcing gives, without a second pass through the model.
+            self._add(out, gen.sequences, "beam", num_beams, gen.sequences_scores.tolist())
+        # Samples, the lead and the selling-point patterns are scored by teacher forcing in one pass: sampling
+        # scores are of the warped distribution and the others were never generated.
+        extra: list[tuple[int, str, str]] = []
         if num_samples > 0:
             torch.manual_seed(seed)
             gen = self.model.generate(encoder_outputs=fresh(), do_sample=True, top_p=0.9, temperature=0.8,
                                       num_return_sequences=num_samples, **common)
-            self._collect(out, gen, "sample", num_samples, memory, enc["attention_mask"])
-        # Extractive and pattern candidates are scored by the same model, so they rank with the generated ones.
-        extra = [(i, text, source) for i, r in enumerate(batch)
-                 for text, source in [(lead_title(r.brief, r.controls.limit), "lead")]
-                 + [(t, "points") for t in points_titles(r.controls)]]
-        rows = torch.tensor([i for i, _, _ in extra])
-        hidden = type(memory)(last_hidden_state=memory.last_hidden_state[rows])
-        for (i, text, source), score in zip(extra, self._score(hidden, enc["attention_mask"][rows],
-                                                               [t for _, t, _ in extra])):
-            out[i].append((text, source, score))
+            texts = self.tokenizer.batch_decode(gen, skip_special_tokens=True)
+            extra += [(j // num_samples, t, "sample") for j, t in enumerate(texts)]
+        if extractive:
+            extra += [(i, text, source) for i, r in enumerate(batch)
+                      for text, source in [(lead_title(r.brief, r.controls.limit), "lead")]
+                      + [(t, "points") for t in points_titles(r.controls)]]
+        if extra:
+            rows = torch.tensor([i for i, _, _ in extra])
+            hidden = type(memory)(last_hidden_state=memory.last_hidden_state[rows])
+            for (i, text, source), score in zip(extra, self._score(hidden, enc["attention_mask"][rows],
+                                                                   [t for _, t, _ in extra])):
+                out[i].append((text, source, score))
         return out
 
-    def _collect(self, out, sequences: torch.Tensor, source: str, per_input: int, memory, mask) -> None:
+    def _add(self, out, sequences: torch.Tensor, source: str, per_input: int, scores: list[float]) -> None:
         texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
-        # Rescore every sequence the same way (mean token log-prob by teacher forcing) so beam, sample and lead
-        # candidates share one scale; beam scores are length-penalised and processed, and sampling has none.
-        hidden = memory.last_hidden_state.repeat_interleave(per_input, dim=0)
-        scores = self._score(type(memory)(last_hidden_state=hidden), mask.repeat_interleave(per_input, dim=0), texts)
         for j, (text, score) in enumerate(zip(texts, scores)):
             out[j // per_input].append((text, source, score))
 
@@ -251,6 +270,8 @@ class TitleGenerator:
                 title = restore_case(title, brief=req.brief, lexicon=self.lexicon, casing=casing)
             key = re.sub(r"\W+", " ", title.lower()).strip()
             if not key or key in seen or len(title) > limit or not math.isfinite(score):
+                continue
+            if source in ("beam", "sample") and repeats_a_word(title):
                 continue
             seen.add(key)
             kept.append(TitleCandidate(title, source, round(float(score), 4)))
