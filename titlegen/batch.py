@@ -24,7 +24,7 @@ import pandas as pd
 
 from titlegen.controls import Controls
 from titlegen.errors import InputFileError, TitleGenError
-from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest
+from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest, validate_request
 
 CONTROL_COLUMNS = ("style", "audience", "selling_points", "platform", "max_chars", "language")
 
@@ -132,10 +132,9 @@ def run_batch(generator: TitleGenerator, input_path: str | Path, output_path: st
             valid, records = [], {}
             for row_id, row in chunk:
                 try:
-                    valid.append((row_id, TitleRequest(str(row["brief"]), _controls_of(row, defaults))))
-                    generator._preprocess([valid[-1][1]], defaults)
+                    valid.append((row_id, validate_request(TitleRequest(str(row["brief"]),
+                                                                        _controls_of(row, defaults)))))
                 except TitleGenError as exc:
-                    valid = [v for v in valid if v[0] != row_id]
                     records[row_id] = _row_out(row_id, None, str(exc), num_titles)
             if valid:
                 try:

@@ -82,6 +82,15 @@ def repeats_a_word(title: str) -> bool:
     return len(words) != len(set(words))
 
 
+def validate_request(request: TitleRequest, *, index: int = 0) -> TitleRequest:
+    """The request with its brief checked and normalised (whitespace collapsed, cut to :data:`MAX_BRIEF_CHARS`).
+
+    Raises:
+        InvalidBriefError: the brief is empty or not text; ``index`` names it in the message.
+    """
+    return replace(request, brief=_validate_brief(request.brief, index))
+
+
 def lead_title(brief: str, limit: int) -> str:
     """The brief's first sentence, cut at a word boundary to ``limit`` characters (the lead baseline)."""
     first = re.split(r"(?<=[.!?])\s+", brief.strip(), maxsplit=1)[0].strip()
@@ -181,7 +190,7 @@ class TitleGenerator:
         requests = []
         for i, item in enumerate(briefs):
             req = item if isinstance(item, TitleRequest) else TitleRequest(item, controls)  # type: ignore[arg-type]
-            requests.append(replace(req, brief=_validate_brief(req.brief, i)))
+            requests.append(validate_request(req, index=i))
         return requests
 
     @torch.inference_mode()
