@@ -1,0 +1,9 @@
+"""Evaluation entry points of ``crossmodal_match``: ``python -m crossmodal_match.evaluate <command> --out DIR``.
+
+Commands (see ``--help``):
+    beats: beat tracking, bars and tempo on synthetic click tracks and drum loops at 60-180 bpm
+        (``crossmodal_match.evaluate.beats``).
+
+Each evaluator is a callable object returning a dict of metrics; the CLI writes it as JSON next to a markdown
+table and a PNG plot, with the exact command that made them.
+"""
