@@ -66,7 +66,8 @@ def test_generator_uses_dpp_with_an_embedding_click_model(tiny_t5_dir):
             return FakeEmbedder().encode(titles)
 
     model, tok = load_base(tiny_t5_dir)
-    gen = TitleGenerator(model, tok, click_model=Scorer(), max_title_tokens=6)
+    # random embeddings would put most titles under the relevance floor; this test is about the DPP
+    gen = TitleGenerator(model, tok, click_model=Scorer(), max_title_tokens=6, relevance_floor=None)
     (cands,) = gen(["A bike ride at dawn along the river"], num_titles=2, num_beams=3, num_samples=3)
     assert len(cands) == 2 and all(c.predicted_ctr is not None for c in cands)
 
@@ -80,3 +81,37 @@ def test_shipped_click_model_scores_titles(tmp_path):
     rows = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0] == "id,title,context,predicted_ctr,error"
     assert 0 < float(rows[1].split(",")[3]) < 0.2 and rows[2].endswith("empty title: nothing to score")
+
+
+def test_ngram_part_adds_its_weighted_utility_and_round_trips(tmp_path):
+    cfg = ClickModelConfig(c=1.0, use_embedding=False, ngram_weight=0.5)
+    coef = np.zeros(len(LIGHT_FEATURES))
+    model = ClickModel(coef, (-4.0, 1.0), cfg, FakeEmbedder(), ngrams={"puppy": 2.0, "you won": 1.0})
+    u = model.utility(["A puppy story", "You won't believe it", "Plain title"])
+    assert u == pytest.approx([1.0, 0.5, 0.0])  # 0.5 x (2.0 | 1.0 for the bigram "you won" | nothing)
+    model.save(tmp_path)
+    again = load_click_model(tmp_path, embedder=FakeEmbedder())
+    assert again.utility(["A puppy story"]) == pytest.approx([1.0])
+    with pytest.raises(ConfigError, match="needs the n-gram weights"):
+        ClickModel(coef, (-4.0, 1.0), cfg, FakeEmbedder())
+
+
+def test_relevance_floor_drops_off_topic_generated_titles(tiny_t5_dir):
+    class Scorer:
+        """Every generated title is orthogonal to the brief; the lead is the brief itself."""
+
+        brief = "A bike ride at dawn along the river"
+
+        def __call__(self, titles, contexts):
+            return [0.5 for _ in titles]
+
+        def embed(self, titles):
+            return np.array([[1.0, 0.0] if t.startswith("A bike ride") else [0.0, 1.0] for t in titles])
+
+    model, tok = load_base(tiny_t5_dir)
+    gen = TitleGenerator(model, tok, click_model=Scorer(), max_title_tokens=6, diversity=None)
+    (cands,) = gen([Scorer.brief], num_titles=5, num_beams=3, num_samples=3)
+    assert [c.source for c in cands] == ["lead"]
+    gen.relevance_floor = None
+    (cands,) = gen([Scorer.brief], num_titles=5, num_beams=3, num_samples=3)
+    assert any(c.source != "lead" for c in cands)

@@ -51,3 +51,33 @@ def test_lora_tuning_the_default_end_to_end(tmp_path):
     merged = load_adapter(model, tmp_path / "lora", merge=True)
     gen = titlegen.TitleGenerator(merged, tok, max_title_tokens=12)
     assert gen(["A linen tote for a 15-inch laptop"], num_beams=2, num_samples=0)[0]
+
+
+def test_default_ships_a_merged_encoder_lora():
+    """The shipped encoder LoRA is merged at load: the encoder differs from the packaged MiniLM, no LoRA layers."""
+    import torch
+
+    from titlegen.model import build_minilm_encoder_decoder, load_default_model
+
+    total = sum(p.stat().st_size for p in DEFAULT_MODEL_DIR.glob("*.safetensors"))
+    assert total < 25 * 2**20
+    model, _ = load_default_model()
+    bare, _ = build_minilm_encoder_decoder()
+    assert not any("lora" in name for name, _ in model.named_modules())
+    query = "encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(model.encoder.state_dict()[query], bare.encoder.state_dict()[query])
+
+
+def test_missing_encoder_lora_is_a_typed_error(tmp_path):
+    import shutil
+
+    from titlegen.errors import ModelLoadError
+    from titlegen.model import load_default_model
+
+    for name in ("decoder.safetensors", "decoder_config.json"):
+        shutil.copy(DEFAULT_MODEL_DIR / name, tmp_path / name)
+    with pytest.raises(ModelLoadError, match="encoder LoRA"):
+        load_default_model(tmp_path)
+    (tmp_path / "encoder_lora.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(ModelLoadError, match="encoder LoRA"):
+        load_default_model(tmp_path)

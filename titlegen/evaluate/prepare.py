@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ class Prepared:
     mind_val: list[tuple[list[int], list[int]]]
     skipped: Skipped
     embedder: object
+    mind_titles: list[str] = field(default_factory=list)  # aligned with mind_ids
 
 
 def _mind_split(ids_index: dict[str, int], impressions, val_fraction: float):
@@ -60,7 +61,7 @@ def prepare(data_root: str | Path, *, embedder=None, val_fraction: float = VAL_F
     emb["mind"] = embedder.encode(mind_titles)
     light["mind"] = light_features(mind_titles, np.zeros(len(mind_titles)))
     return Prepared(train, val, arm_pairs(train), arm_pairs(val), emb, light, mind_ids, mind_train, mind_val,
-                    skipped, embedder)
+                    skipped, embedder, mind_titles)
 
 
 def mind_pairs(impressions, *, max_per_impression: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

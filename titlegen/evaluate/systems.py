@@ -17,6 +17,8 @@ from titlegen.evaluate.prepare import Prepared, mind_pairs
 from titlegen.ctr_metrics import pairwise_accuracy
 
 C_GRID = (0.005, 0.01, 0.02, 0.05, 0.2, 1.0)
+#: Weights of the n-gram utility tried when it is added to the dense model's (chosen on an inner split).
+W_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 @dataclass
@@ -28,6 +30,7 @@ class System:
     probabilistic: bool
     detail: str = ""
     score_texts: object = None  # optional (titles) -> utilities, for texts outside the splits
+    fitted: dict | None = None  # what the shipped model is built from (C, features, coefficients)
 
 
 def _dense(prep: Prepared, split: str, *, embedding: bool, light: bool) -> np.ndarray:
@@ -49,10 +52,15 @@ def _diffs(x_arms, x_mind, prep: Prepared, pair_rows, *, mind_weight: float):
     return diffs, wins, weights
 
 
-def _tune_c(x_arms, x_mind, prep: Prepared, *, mind_weight: float) -> float:
-    """Pick C on an inner split of the *training* tests (never the validation ones)."""
+def _inner_split(prep: Prepared):
+    """(pair rows to fit on, pairs to check) of an inner split of the *training* tests (never the held-out ones)."""
     inner = prep.train_pairs["test"].map(lambda t: in_validation("inner:" + t, val_fraction=0.2)).to_numpy()
-    fit_rows, check = np.flatnonzero(~inner), prep.train_pairs[inner]
+    return np.flatnonzero(~inner), prep.train_pairs[inner]
+
+
+def _tune_c(x_arms, x_mind, prep: Prepared, *, mind_weight: float) -> float:
+    """Pick C on an inner split of the training tests."""
+    fit_rows, check = _inner_split(prep)
     best, best_acc = C_GRID[0], -1.0
     for c in C_GRID:
         coef = fit_pairwise_logistic(*_diffs(x_arms, x_mind, prep, fit_rows, mind_weight=mind_weight), c=c)
@@ -68,7 +76,7 @@ def linear_system(prep: Prepared, name: str, *, embedding: bool, light: bool, mi
     x = {s: _dense(prep, s, embedding=embedding, light=light) for s in ("train", "val", "mind")}
     c = _tune_c(x["train"], x["mind"], prep, mind_weight=mind_weight)
     coef = fit_pairwise_logistic(*_diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight), c=c)
-    return System(name, {s: x[s] @ coef for s in x}, True, f"C={c}"), c
+    return System(name, {s: x[s] @ coef for s in x}, True, f"C={c}", fitted={"c": c}), c
 
 
 def bow_system(prep: Prepared) -> System:
@@ -80,8 +88,33 @@ def bow_system(prep: Prepared) -> System:
     x_val = vec.transform(prep.val["headline"]).astype(np.float64)
     c = _tune_c(x_train, None, prep, mind_weight=0)
     coef = fit_pairwise_logistic(*_diffs(x_train, None, prep, None, mind_weight=0), c=c)
-    return System("bag-of-words logistic", {"train": x_train @ coef, "val": x_val @ coef}, True, f"C={c}",
-                  score_texts=lambda titles: vec.transform(titles).astype(np.float64) @ coef)
+    score = lambda titles: vec.transform(titles).astype(np.float64) @ coef  # noqa: E731
+    utility = {"train": x_train @ coef, "val": x_val @ coef}
+    if prep.mind_titles:
+        utility["mind"] = score(prep.mind_titles)
+    return System("bag-of-words logistic", utility, True, f"C={c}", score_texts=score,
+                  fitted={"c": c, "x_train": x_train, "coef": coef, "terms": vec.get_feature_names_out()})
+
+
+def ensemble_system(prep: Prepared, dense: System, bow: System, *, mind_weight: float) -> System:
+    """The dense model plus ``w`` times the n-gram model, ``w`` chosen from :data:`W_GRID` on the inner split.
+
+    Both parts are refitted on the inner split's fitting tests to choose ``w``, then used as fitted on all
+    training tests.
+    """
+    fit_rows, check = _inner_split(prep)
+    x_dense = _dense(prep, "train", embedding=True, light=True)
+    u_dense = x_dense @ fit_pairwise_logistic(*_diffs(x_dense, _dense(prep, "mind", embedding=True, light=True),
+                                                      prep, fit_rows, mind_weight=mind_weight),
+                                              c=dense.fitted["c"])
+    x_bow = bow.fitted["x_train"]
+    u_bow = x_bow @ fit_pairwise_logistic(*_diffs(x_bow, None, prep, fit_rows, mind_weight=0), c=bow.fitted["c"])
+    accs = {w: pairwise_accuracy((u_dense + w * u_bow)[check["a"]], (u_dense + w * u_bow)[check["b"]],
+                                 check["a_wins"]) for w in W_GRID}
+    w = max(accs, key=accs.get)
+    utility = {s: dense.utility[s] + w * bow.utility[s] for s in dense.utility if s in bow.utility}
+    return System("full + word n-grams (ships)", utility, True, f"w={w}; dense {dense.detail}; n-grams {bow.detail}",
+                  fitted={"w": w, "inner_accuracy": {str(k): round(v, 4) for k, v in accs.items()}})
 
 
 def length_system(prep: Prepared) -> System:
@@ -98,11 +131,17 @@ def random_system(prep: Prepared, seed: int = 0) -> System:
     return System("random", {s: rng.random(len(prep.light[s])) for s in ("train", "val", "mind")}, False)
 
 
-def shipped_model(prep: Prepared, c: float, *, mind_weight: float) -> ClickModel:
-    """The full model (embedding + light features + MIND pairs) fitted on the training tests, with calibration."""
-    config = ClickModelConfig(c=c, mind_weight=mind_weight)
+def shipped_model(prep: Prepared, c: float, *, mind_weight: float, bow: System | None = None,
+                  ngram_weight: float = 0.0) -> ClickModel:
+    """The shipped model (embedding + light features + MIND pairs, plus the n-gram part when ``ngram_weight``)
+    fitted on the training tests, with its CTR calibration."""
+    config = ClickModelConfig(c=c, mind_weight=mind_weight, ngram_weight=ngram_weight)
     x = {s: _dense(prep, s, embedding=True, light=True) for s in ("train", "mind")}
     diffs, wins, weights = _diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight)
+    ngrams = None
+    if ngram_weight > 0 and bow is not None:
+        ngrams = {str(t): float(w) for t, w in zip(bow.fitted["terms"], bow.fitted["coef"]) if abs(w) >= 1e-5}
     return ClickModel.fit(diffs, wins, weights, config=config, embedder=prep.embedder,
                           arm_utility_inputs=(x["train"], prep.train["clicks"].to_numpy(float),
-                                              prep.train["impressions"].to_numpy(float)))
+                                              prep.train["impressions"].to_numpy(float)),
+                          ngrams=ngrams, arm_ngram_utility=bow.utility["train"] if bow is not None else None)
