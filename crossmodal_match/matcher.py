@@ -1,0 +1,369 @@
+"""``create_matcher(config)`` and ``Matcher.match(footage, brief)``: ranked, explained music, copy and templates.
+
+Every candidate gets the same six features (``scoring.FEATURES``): semantic closeness of the brief (and, with
+CLIP weights, of the keyframes) to its text, tempo fit of the footage's pace to its beat grid, energy and mood fit
+in the shared feel space, duration fit, and popularity from what creators kept. A fusion model per kind weighs
+them: zero-shot defaults until ``python -m crossmodal_match retrain`` has learned from the feedback store.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crossmodal_match.errors import ConfigError
+from crossmodal_match.feel import FEEL_DIMS, footage_feel
+from crossmodal_match.fusion import FusionModel, load_current
+from crossmodal_match.index import CandidateIndex, copy_index, music_index, template_index
+from crossmodal_match.scoring import (FEATURES, NEUTRAL, breakdowns, duration_fit, energy_fit, mood_fit,
+                                      nearest_beats_per_cut, popularity_fit, semantic_fit, tempo_fit)
+
+KINDS = ("music", "copy", "template")
+_PACE, _ENERGY, _MOOD = (FEEL_DIMS.index(n) for n in ("pace", "energy", "mood"))
+_WORD = re.compile(r"[a-z]{4,}")
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Where the matcher's catalogues, caches, feedback and models live.
+
+    Attributes:
+        music_dir: folder of audio files (with optional sidecars, see ``catalog.MusicLibrary``); None: no music.
+        copy_file: CSV/JSONL copy library; None: the bundled example lines.
+        cache_dir: music-analysis cache (keyed by file hash); None: no cache.
+        feedback_path: SQLite feedback store; None: nothing is recorded and popularity is neutral.
+        models_dir: fusion models, one sub-folder per kind (``retrain`` writes them); None: zero-shot weights.
+        clip_model, clip_checkpoint: an open_clip model name and local weights for visual semantics; without a
+            checkpoint the visual side is descriptors only (said in ``MatchResult.notes``).
+        top_k: candidates returned per kind (> 0).
+        draft_max_s: longest draft the music must cover, seconds (> 0).
+    """
+
+    music_dir: str | None = None
+    copy_file: str | None = None
+    cache_dir: str | None = None
+    feedback_path: str | None = None
+    models_dir: str | None = None
+    clip_model: str = "ViT-B-32"
+    clip_checkpoint: str | None = None
+    top_k: int = 10
+    draft_max_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.top_k, int) or self.top_k <= 0:
+            raise ConfigError(f"top_k must be a positive integer, got {self.top_k!r}")
+        if not (isinstance(self.draft_max_s, (int, float)) and self.draft_max_s > 0):
+            raise ConfigError(f"draft_max_s must be positive seconds, got {self.draft_max_s!r}")
+        if self.music_dir is not None and not Path(self.music_dir).is_dir():
+            raise ConfigError(f"music_dir {self.music_dir!r} is not a folder; point it at a folder of audio files")
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    """One ranked candidate with why it ranks there.
+
+    Attributes:
+        kind: ``"music"``, ``"copy"`` or ``"template"``.
+        id: its catalogue id (track path relative to the music folder, copy id, template name).
+        title: display text.
+        rank: 1 = best.
+        score: fused score (weights . features).
+        breakdown: the features, weights and facts behind the score (``scoring.ScoreBreakdown``).
+        reason: one line a creator can read ("fits the pace (120 bpm for a cut every 2 beats), ...").
+        item: the catalogue object (MusicTrack, CopyLine or TemplateCard).
+        moment_s: for music, the (start, end) seconds of the track's strongest part for the draft's length.
+    """
+
+    kind: str
+    id: str
+    title: str
+    rank: int
+    score: float
+    breakdown: Any
+    reason: str
+    item: Any
+    moment_s: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no catalogue object)."""
+        return {"kind": self.kind, "id": self.id, "title": self.title, "rank": self.rank,
+                "score": round(self.score, 4), "features": {k: round(v, 4) for k, v in self.breakdown.features.items()},
+                "reason": self.reason, "moment_s": list(self.moment_s) if self.moment_s else None}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Ranked candidates of each kind for one footage + brief, and notes on what was (not) used."""
+
+    brief: str
+    music: tuple[RankedCandidate, ...]
+    copy: tuple[RankedCandidate, ...]
+    templates: tuple[RankedCandidate, ...]
+    notes: tuple[str, ...] = ()
+    query: dict[str, Any] = field(default_factory=dict)
+
+    def ranked(self, kind: str) -> tuple[RankedCandidate, ...]:
+        """The candidates of one kind, best first."""
+        return {"music": self.music, "copy": self.copy, "template": self.templates}[_check_kind(kind)]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"brief": self.brief, "notes": list(self.notes), "query": self.query,
+                **{k: [c.to_dict() for c in self.ranked(k)] for k in KINDS}}
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ConfigError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    return kind
+
+
+@dataclass(frozen=True)
+class _Query:
+    """What the footage and brief say, in the units the features need."""
+
+    brief: str
+    brief_emb: np.ndarray  # (d,)
+    feel: np.ndarray  # (5,)
+    footage_s: float
+    cuts_per_min: float
+    visual_emb: np.ndarray | None = None  # (d_clip,) mean keyframe embedding
+    has_footage: bool = True  # without footage its feel is unknown: feel features are neutral, not fits to 0.5
+
+
+def _footage_query(footage, *, draft_max_s: float) -> tuple[np.ndarray, float, float]:
+    """(feel, draft seconds, cuts per minute) of one Footage, a list of them, or None (brief only)."""
+    clips = [] if footage is None else (list(footage) if isinstance(footage, (list, tuple)) else [footage])
+    if not clips:
+        return np.full(len(FEEL_DIMS), NEUTRAL, dtype=np.float32), min(15.0, draft_max_s), math.nan
+    lengths = np.array([max(float(f.duration_s), 1e-3) for f in clips])
+    feel = (np.stack([footage_feel(f) for f in clips]) * (lengths / lengths.sum())[:, None]).sum(axis=0)
+    # The editing pace the footage asks for: the inverse of feel's cut-pace scale (8 s shots at 0, 0.5 s at 1).
+    mean_shot_s = 8.0 / 2 ** (4 * float(feel[_PACE]))
+    return feel.astype(np.float32), float(min(lengths.sum(), draft_max_s)), 60.0 / mean_shot_s
+
+
+class Matcher:
+    """Ranks music, copy lines and templates for footage and a brief; see :func:`create_matcher`."""
+
+    def __init__(self, config: MatcherConfig, *, text_encoder, music: CandidateIndex | None = None,
+                 copy: CandidateIndex | None = None, templates: CandidateIndex | None = None,
+                 clip_encoder=None, store=None, skipped: Sequence[tuple[str, str]] = ()) -> None:
+        self.config = config
+        self.text_encoder = text_encoder
+        self.clip_encoder = clip_encoder
+        self.store = store
+        self.skipped = list(skipped)
+        empty = {k: music_index([], {}, text_encoder) if k == "music" else None for k in KINDS}
+        self.indexes: dict[str, CandidateIndex] = {
+            "music": music or empty["music"], "copy": copy or copy_index([], text_encoder),
+            "template": templates or template_index([], text_encoder)}
+        self.fusion = {k: self._load_fusion(k) for k in KINDS}
+        self.refresh_popularity()
+
+    def _load_fusion(self, kind: str) -> FusionModel:
+        if self.config.models_dir is None:
+            return FusionModel.zero_shot()
+        return load_current(Path(self.config.models_dir) / kind)
+
+    def reload_models(self) -> None:
+        """Pick up fusion models that ``retrain`` (or a rollback) wrote since the matcher was created."""
+        self.fusion = {k: self._load_fusion(k) for k in KINDS}
+
+    def refresh_popularity(self) -> None:
+        """Use counts per candidate from the feedback store (kept/exported/swapped in) plus co-usage."""
+        if self.store is None:
+            return
+        from crossmodal_match.feedback import POSITIVE_ACTIONS
+
+        events = self.store.events()
+        counts: dict[str, int] = {}
+        for cid, actions in zip(events.get("candidate_id", []), events.get("actions", [])):
+            if any(a in POSITIVE_ACTIONS for a in actions):
+                counts[cid] = counts.get(cid, 0) + 1
+        for (_, cid), n in self.store.co_usage().items():
+            counts[cid] = counts.get(cid, 0) + int(n)
+        for index in self.indexes.values():
+            index.set_uses(counts)
+
+    def set_templates(self, cards: Sequence[Any]) -> None:
+        """Template cards (plain data supplied by ``templates``) to rank from now on."""
+        self.indexes["template"] = template_index(list(cards), self.text_encoder)
+        self.refresh_popularity()
+
+    def match(self, footage, brief: str, *, keyframes: Sequence[np.ndarray] | None = None,
+              top_k: int | None = None) -> MatchResult:
+        """Rank every catalogue for this footage and brief.
+
+        Args:
+            footage: a ``footage.Footage``, a list of them (one draft from several clips), or None (brief only).
+            brief: the creator's one-line description (may be empty when footage is given).
+            keyframes: optional frames np.ndarray [shape=(H, W, 3), uint8 RGB] for CLIP visual semantics.
+            top_k: candidates per kind (default ``config.top_k``).
+
+        Returns:
+            a ``MatchResult``; empty tuples for catalogues that have nothing.
+
+        Raises:
+            ConfigError: no footage and an empty brief (nothing to match), or a bad ``top_k``.
+        """
+        brief = (brief or "").strip()
+        if footage is None and not brief:
+            raise ConfigError("nothing to match: give footage, a brief, or both")
+        k = self.config.top_k if top_k is None else top_k
+        if not isinstance(k, int) or k <= 0:
+            raise ConfigError(f"top_k must be a positive integer, got {k!r}")
+        query, notes = self._query(footage, brief, keyframes)
+        ranked = {kind: self._rank(kind, query, k) for kind in KINDS}
+        if not len(self.indexes["music"]):
+            notes.append("no music ranked: point music_dir at a folder of audio files")
+        return MatchResult(brief=brief, music=ranked["music"], copy=ranked["copy"], templates=ranked["template"],
+                           notes=tuple(notes), query={"feel": dict(zip(FEEL_DIMS, map(float, query.feel))),
+                                                      "footage_s": query.footage_s,
+                                                      "cuts_per_min": query.cuts_per_min})
+
+    def _query(self, footage, brief: str, keyframes) -> tuple[_Query, list[str]]:
+        feel, footage_s, cuts = _footage_query(footage, draft_max_s=self.config.draft_max_s)
+        brief_emb = (np.asarray(self.text_encoder.encode_texts([brief]), dtype=np.float32)[0] if brief
+                     else np.zeros(self.indexes["copy"].text_emb.shape[1] or 384, dtype=np.float32))
+        notes, visual = [], None
+        if self.clip_encoder is None:
+            notes.append("visual semantics off: no CLIP weights given; footage is matched by its descriptors "
+                         "(pace, motion, brightness, colour) and the brief")
+        elif keyframes:
+            emb = np.asarray(self.clip_encoder.encode_images(list(keyframes)), dtype=np.float32).mean(axis=0)
+            visual = emb / max(float(np.linalg.norm(emb)), 1e-9)
+        return _Query(brief, brief_emb, feel, footage_s, cuts, visual, has_footage=footage is not None), notes
+
+    def features(self, kind: str, query: _Query) -> np.ndarray:
+        """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind."""
+        idx = self.indexes[_check_kind(kind)]
+        n = len(idx)
+        sem = semantic_fit(idx.text_emb @ query.brief_emb) if query.brief else np.full(n, NEUTRAL)
+        if query.visual_emb is not None and n:
+            sem = 0.5 * sem + 0.5 * semantic_fit(self._clip_text(idx) @ query.visual_emb)
+        columns = {
+            "semantic": sem,
+            "tempo": tempo_fit(cuts_per_min=np.full(n, query.cuts_per_min), bpm=idx.bpm),
+            "energy": energy_fit(footage_energy=float(query.feel[_ENERGY]), music_energy=idx.feel[:, _ENERGY]),
+            "mood": mood_fit(footage_valence=float(query.feel[_MOOD]), footage_arousal=float(query.feel[_ENERGY]),
+                             music_valence=idx.feel[:, _MOOD], music_arousal=idx.arousal),
+            "duration": (duration_fit(footage_s=query.footage_s, track_s=idx.length_s) if kind == "music"
+                         else np.full(n, NEUTRAL)),
+            "popularity": popularity_fit(use_count=idx.uses),
+        }
+        if not query.has_footage:
+            columns.update(energy=np.full(n, NEUTRAL), mood=np.full(n, NEUTRAL))
+        return np.stack([np.broadcast_to(np.asarray(columns[f], dtype=np.float64), (n,)) for f in FEATURES],
+                        axis=1) if n else np.zeros((0, len(FEATURES)))
+
+    def _clip_text(self, idx: CandidateIndex) -> np.ndarray:
+        cached = getattr(idx, "clip_text_emb", None)
+        if cached is None or len(cached) != len(idx):
+            cached = np.asarray(self.clip_encoder.encode_texts(idx.titles), dtype=np.float32)
+            idx.clip_text_emb = cached  # type: ignore[attr-defined]
+        return cached
+
+    def _rank(self, kind: str, query: _Query, k: int) -> tuple[RankedCandidate, ...]:
+        idx = self.indexes[kind]
+        if not len(idx):
+            return ()
+        x = self.features(kind, query)
+        scores = x @ self.fusion[kind].vector()
+        top = np.argsort(-scores, kind="stable")[:k]
+        facts = [self._facts(idx, int(i), query) for i in top]
+        rows = breakdowns(x[top], self.fusion[kind].weights, facts=facts)
+        out = []
+        for rank, (i, b) in enumerate(zip(top, rows), start=1):
+            moment = None
+            if kind == "music":
+                from crossmodal_match.audio import best_moment
+
+                moment = best_moment(idx.extra[int(i)]["analysis"], duration_s=min(query.footage_s,
+                                                                                   idx.length_s[int(i)]))
+            out.append(RankedCandidate(kind, idx.ids[int(i)], idx.titles[int(i)], rank, float(scores[int(i)]), b,
+                                       b.explain(), idx.items[int(i)], moment))
+        return tuple(out)
+
+    @staticmethod
+    def _facts(idx: CandidateIndex, i: int, query: _Query) -> dict[str, Any]:
+        words = set(_WORD.findall(query.brief.lower()))
+        terms = [w for w in dict.fromkeys(_WORD.findall(idx.titles[i].lower())) if w in words]
+        facts: dict[str, Any] = {"brief_terms": terms, "footage_s": query.footage_s,
+                                 "mood": "upbeat" if idx.arousal[i] > 0.6 else "calm" if idx.arousal[i] < 0.4
+                                 else "easy-going"}
+        if math.isfinite(idx.bpm[i]) and math.isfinite(query.cuts_per_min):
+            facts["bpm"] = float(idx.bpm[i])
+            facts["beats_per_cut"] = int(nearest_beats_per_cut(cuts_per_min=query.cuts_per_min, bpm=idx.bpm[i]))
+        if math.isfinite(idx.length_s[i]):
+            facts["track_s"] = float(idx.length_s[i])
+        return facts
+
+    def record_shown(self, result: MatchResult, *, session_id: str) -> dict[str, int]:
+        """Log what was shown (each kind's ranked list with its features) to the feedback store.
+
+        Returns:
+            kind -> shown id (empty without a store).
+        """
+        if self.store is None:
+            return {}
+        ids = {}
+        for kind in KINDS:
+            ranked = result.ranked(kind)
+            if ranked:
+                ids[kind] = self.store.record_shown(
+                    session_id=session_id, kind=kind, context={"brief": result.brief},
+                    candidates=[(c.id, dict(c.breakdown.features)) for c in ranked])
+        return ids
+
+    def record_action(self, *, session_id: str, kind: str, candidate_id: str, action: str) -> None:
+        """Log a creator's action on a shown candidate (kept, exported, skipped, swapped_in, swapped_out)."""
+        if self.store is not None:
+            self.store.record_action(session_id=session_id, kind=_check_kind(kind), candidate_id=candidate_id,
+                                     action=action)
+
+
+def create_matcher(config: MatcherConfig | None = None, *, text_encoder=None, templates: Sequence[Any] = (),
+                   clip_encoder=None) -> Matcher:
+    """Build a matcher: load the catalogues, analyse the music (cached by file hash), open the feedback store.
+
+    Args:
+        config: where things are (``MatcherConfig()``: no music, the bundled copy lines, zero-shot weights).
+        text_encoder: an encoder with ``encode_texts``; None loads the embedded MiniLM (``encoders.TextEncoder``).
+        templates: template cards (``TemplateCard``) to rank.
+        clip_encoder: an ``encoders.ClipEncoder``; None builds one only when ``config.clip_checkpoint`` is set.
+
+    Raises:
+        ConfigError: a bad setting; ModelLoadError: an encoder cannot be loaded; CatalogueError: a catalogue
+            cannot be read. Music files that cannot be decoded are skipped and listed in ``Matcher.skipped``.
+    """
+    from crossmodal_match.catalog import CopyLibrary, MusicLibrary
+
+    config = config or MatcherConfig()
+    if text_encoder is None:
+        from crossmodal_match.encoders import TextEncoder
+
+        text_encoder = TextEncoder()
+    if clip_encoder is None and config.clip_checkpoint:
+        from crossmodal_match.encoders import ClipEncoder
+
+        clip_encoder = ClipEncoder(config.clip_model, pretrained=config.clip_checkpoint)
+    music, skipped = None, []
+    if config.music_dir:
+        library = MusicLibrary.from_folder(config.music_dir)
+        analyses, skipped = library.analyses(cache_dir=config.cache_dir)
+        music = music_index(list(library), analyses, text_encoder)
+    lines = CopyLibrary.from_file(config.copy_file) if config.copy_file else CopyLibrary.example()
+    store = None
+    if config.feedback_path:
+        from crossmodal_match.feedback import FeedbackStore
+
+        store = FeedbackStore(config.feedback_path)
+    return Matcher(config, text_encoder=text_encoder, music=music, copy=copy_index(list(lines), text_encoder),
+                   templates=template_index(list(templates), text_encoder), clip_encoder=clip_encoder,
+                   store=store, skipped=skipped)
