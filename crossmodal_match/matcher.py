@@ -304,6 +304,25 @@ class Matcher:
             facts["track_s"] = float(idx.length_s[i])
         return facts
 
+    def analyze_footage(self, paths: Sequence[str]) -> list[Any]:
+        """Analyse clips and photos (``footage.analyze_footage``), so callers that hold only the matcher (the
+        draft maker) need not import the analysis code. Raises ``InvalidMediaError`` naming the first bad file."""
+        from crossmodal_match.footage import analyze_footage
+
+        return [analyze_footage(p) for p in paths]
+
+    def track(self, track_id: str) -> tuple[str, Any]:
+        """``(file path, MusicAnalysis)`` of a ranked track.
+
+        Raises:
+            ConfigError: no track with that id in the music catalogue.
+        """
+        idx = self.indexes["music"]
+        if track_id not in idx.ids:
+            raise ConfigError(f"no track {track_id!r} in the music catalogue ({len(idx)} tracks)")
+        i = idx.ids.index(track_id)
+        return idx.items[i].path, idx.extra[i]["analysis"]
+
     def record_shown(self, result: MatchResult, *, session_id: str) -> dict[str, int]:
         """Log what was shown (each kind's ranked list with its features) to the feedback store.
 

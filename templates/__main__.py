@@ -1,0 +1,101 @@
+"""``python -m templates demo --out DIR``: synthesise demo media and make one draft from it, end to end.
+
+The command is a composition root like the studio: it builds a matcher (``crossmodal_match``) and a title generator
+and hands both to ``make_draft``. ``templates`` never imports the title package itself (DESIGN.md), so the
+generator is named as ``module:function`` (``--generator``, default ``titlegen:load_generator``, called with
+``click_model="default"``) and resolved when the command runs, the way ASGI servers take ``module:app``.
+Errors of the libraries become ``error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+DEMO_BRIEF = "A sunny day out: a sunset walk, city colours and a picnic by the sea"
+DEFAULT_GENERATOR = "titlegen:load_generator"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m templates", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="make demo media and one draft from it; prints the draft folder")
+    demo.add_argument("--out", type=Path, required=True, help="folder for the demo media, caches and the draft")
+    demo.add_argument("--brief", default=DEMO_BRIEF, help="the one-line description of the post")
+    demo.add_argument("--template", default=None, help="a template name (default: the matcher's best); one of "
+                      "python -c 'import templates; print(templates.list_templates())'")
+    demo.add_argument("--preview", action="store_true", help="a fast low-resolution render")
+    demo.add_argument("--generator", default=DEFAULT_GENERATOR,
+                      help=f"title generator factory as module:function (default {DEFAULT_GENERATOR})")
+    return parser
+
+
+def _load_generator(spec: str):
+    """Call the ``module:function`` factory with ``click_model="default"``."""
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise SystemExit(f"error: --generator must look like module:function, got {spec!r}")
+    factory = getattr(importlib.import_module(module), name)
+    return factory(click_model="default")
+
+
+class _Progress:
+    """Prints a line when the stage changes and every 10% within a stage (render reports many times a second)."""
+
+    def __init__(self) -> None:
+        self.stage, self.step = "", -1
+
+    def __call__(self, fraction: float, stage: str) -> None:
+        step = int(fraction * 10)
+        if stage != self.stage or step != self.step:
+            self.stage, self.step = stage, step
+            print(f"  {fraction:4.0%}  {stage}", file=sys.stderr, flush=True)
+
+
+def run_demo(args: argparse.Namespace) -> Path:
+    """Make the demo media under ``args.out/media`` and one draft under ``args.out/drafts``; return its folder."""
+    from crossmodal_match import MatcherConfig, create_matcher
+    from templates.demo import make_demo_media
+    from templates.draft import make_draft
+    from templates.registry import template_cards
+
+    out = args.out.expanduser().resolve()
+    print(f"demo media -> {out / 'media'}", file=sys.stderr)
+    media = make_demo_media(out / "media")
+    print("loading the matcher and the title generator ...", file=sys.stderr, flush=True)
+    matcher = create_matcher(MatcherConfig(music_dir=media["music_dir"], cache_dir=str(out / "cache")),
+                             templates=template_cards())
+    generator = _load_generator(args.generator)
+    draft = make_draft([*media["clips"], *media["photos"]], args.brief, template=args.template,
+                       generator=generator, matcher=matcher, out_dir=out / "drafts", on_progress=_Progress(),
+                       preview=args.preview)
+    for line in (f"template: {draft.template}", f"music:    {draft.music_id}", f"title:    {draft.title}",
+                 f"caption:  {draft.copy}", *(f"note:     {n}" for n in draft.notes)):
+        print(line, file=sys.stderr)
+    return draft.folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    from crossmodal_match.errors import MatchError
+    from templates.errors import TemplateError
+
+    args = _parser().parse_args(argv)
+    try:
+        folder = run_demo(args)
+    except (TemplateError, MatchError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        # The generator's own typed errors (e.g. a model that cannot be loaded) are messages for the user too.
+        if type(exc).__module__.split(".")[0] != args.generator.partition(":")[0].split(".")[0]:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

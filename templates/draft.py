@@ -1,0 +1,232 @@
+"""``make_draft``: the one composition root. Footage + brief in, a rendered, explained draft folder out.
+
+probe -> match -> titles -> timeline -> render, each stage reported through ``on_progress(fraction, stage)``.
+The generator and the matcher are passed in (this package never imports ``titlegen`` or the analysis code), so
+the studio and batch jobs share one path. A draft folder holds ``draft.json`` (choices, ranked candidates with
+their reasons, the analyses, the timeline), ``draft.mp4``, ``captions.srt`` and ``cover.jpg``; it is assembled
+under a temporary name and renamed into place, so a failed or cancelled draft leaves nothing half-written.
+``rerender`` rebuilds a draft after an edit from its stored analyses, without analysing anything again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from templates.errors import TemplateError
+
+DRAFT_VERSION = 1
+DRAFT_FILE, VIDEO_FILE, CAPTIONS_FILE, COVER_FILE = "draft.json", "draft.mp4", "captions.srt", "cover.jpg"
+# Share of the progress bar each stage gets (rendering dominates wall time).
+_STAGES = (("analyse footage", 0.0, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4), ("timeline", 0.4, 0.45),
+           ("render", 0.45, 0.97), ("captions and cover", 0.97, 1.0))
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A finished draft folder and what was chosen for it.
+
+    Attributes:
+        draft_id: folder name under ``out_dir``.
+        folder: the draft's folder.
+        video, captions, cover, manifest: paths of ``draft.mp4``, ``captions.srt``, ``cover.jpg``, ``draft.json``.
+        template, music_id, title, copy: the picks.
+        notes: what the draft maker wants the creator to know (e.g. visual semantics off).
+    """
+
+    draft_id: str
+    folder: Path
+    video: Path
+    captions: Path
+    cover: Path
+    manifest: Path
+    template: str
+    music_id: str | None
+    title: str
+    copy: str
+    notes: tuple[str, ...] = ()
+
+
+class _Reporter:
+    """Maps each stage's own 0..1 onto its slice of the whole bar; fractions never go back, the last is 1.0."""
+
+    def __init__(self, on_progress: Progress | None) -> None:
+        self.on_progress, self.last = on_progress, 0.0
+
+    def stage(self, name: str, fraction: float = 0.0) -> None:
+        lo, hi = next((lo, hi) for n, lo, hi in _STAGES if n == name)
+        value = max(self.last, min(hi, lo + (hi - lo) * min(max(fraction, 0.0), 1.0)))
+        self.last = value
+        if self.on_progress is not None:
+            self.on_progress(value, name)
+
+    def done(self) -> None:
+        self.last = 1.0
+        if self.on_progress is not None:
+            self.on_progress(1.0, "done")
+
+
+def _pick_template(result, template) -> Any:
+    from templates.registry import get_template
+
+    if template is not None:
+        return get_template(template) if isinstance(template, str) else template
+    if not result.templates:
+        raise TemplateError("no template given and the matcher ranked none; pass template= or give the matcher "
+                            "the template cards (matcher.set_templates(templates.template_cards()))")
+    return get_template(result.templates[0].id)
+
+
+def _titles(generator, brief: str, controls) -> list[dict[str, Any]]:
+    kwargs = {"controls": controls} if controls is not None else {}
+    candidates = generator([brief], num_titles=5, **kwargs)[0]
+    return [{"text": c.text, "source": c.source, "logprob": c.logprob, "predicted_ctr": c.predicted_ctr}
+            for c in candidates]
+
+
+def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, template=None, generator, matcher,
+               out_dir: str | os.PathLike, on_progress: Progress | None = None, controls=None,
+               title: str | None = None, copy: str | None = None, music_id: str | None = None,
+               preview: bool = False, cancel=None, draft_id: str | None = None) -> Draft:
+    """Make one draft: analyse the footage, match music/copy/template, write titles, cut on the beat, render.
+
+    Args:
+        footage_paths: the creator's clips and/or photos, in order.
+        brief: the one-line description (not empty).
+        template: a template name or ``TemplateSpec``; None takes the matcher's best.
+        generator: a ``titlegen.TitleGenerator`` (anything called as ``generator([brief], num_titles=, controls=)``
+            returning candidates with ``text``, ``source``, ``logprob``, ``predicted_ctr``).
+        matcher: a ``crossmodal_match.Matcher`` (ranks music, copy, templates; analyses footage).
+        out_dir: where the draft folder is created.
+        on_progress: ``(fraction, stage)``; fractions never go back and end at exactly 1.0.
+        controls: title controls (``titlegen.Controls``); None: the generator's default.
+        title, copy, music_id: the creator's own picks instead of the top-ranked ones.
+        preview: a fast low-resolution render.
+        cancel: a ``threading.Event`` or callable; when set, the render stops and nothing is kept.
+        draft_id: folder name; None: a new uuid.
+
+    Returns:
+        the ``Draft``.
+
+    Raises:
+        TemplateError: an empty brief, no usable footage, nothing to pick; RenderError / RenderCancelled from
+            the renderer; the matcher's ``InvalidMediaError`` for a bad file. The draft folder exists only on
+            success.
+    """
+    if not isinstance(brief, str) or not brief.strip():
+        raise TemplateError("the brief is empty: describe the post in one line (it drives titles and matching)")
+    if not footage_paths:
+        raise TemplateError("no footage: upload at least one clip or photo")
+    report = _Reporter(on_progress)
+    report.stage("analyse footage")
+    footage = matcher.analyze_footage([str(p) for p in footage_paths])
+    report.stage("match")
+    result = matcher.match(footage, brief)
+    if not result.templates and template is None:
+        # A matcher built without template cards: give it the registry's, so "the matcher's best" exists.
+        from templates.registry import template_cards
+
+        matcher.set_templates(template_cards())
+        result = matcher.match(footage, brief)
+    spec = _pick_template(result, template)
+    report.stage("titles")
+    titles = _titles(generator, brief, controls)
+    state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
+             "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
+             "notes": list(result.notes)}
+    music = music_id or (result.music[0].id if result.music else None)
+    music_path, analysis = matcher.track(music) if music else (None, None)
+    state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None}
+    picks = {"template": spec.name, "title": title if title is not None else (titles[0]["text"] if titles else ""),
+             "copy": copy if copy is not None else (result.copy[0].title if result.copy else "")}
+    return _build(state, picks, out_dir=Path(out_dir), draft_id=draft_id or uuid.uuid4().hex[:12], preview=preview,
+                  report=report, cancel=cancel)
+
+
+def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: bool, report: _Reporter,
+           cancel) -> Draft:
+    from crossmodal_match.audio import MusicAnalysis
+    from crossmodal_match.footage import Footage
+    from templates.captions import write_srt
+    from templates.placement import build_timeline
+    from templates.registry import get_template
+    from templates.render import render, render_cover
+
+    report.stage("timeline")
+    music = state["music"]
+    analysis = MusicAnalysis.from_dict(music["analysis"]) if music.get("analysis") else None
+    timeline = build_timeline(get_template(picks["template"]), [Footage.from_dict(f) for f in state["footage"]],
+                              analysis, picks["title"], picks["copy"], music_path=music.get("path"),
+                              footage_paths=state["footage_paths"], preview=preview)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / draft_id
+    work = out_dir / f".{draft_id}.{uuid.uuid4().hex[:6]}.tmp"
+    # An existing draft (re-render) is copied first, so its other files survive and a failure changes nothing.
+    shutil.copytree(final, work) if final.is_dir() else work.mkdir()
+    try:
+        render(timeline, work / VIDEO_FILE, preview=preview, cancel=cancel,
+               on_progress=lambda f, _stage: report.stage("render", f))
+        report.stage("captions and cover")
+        write_srt(timeline, work / CAPTIONS_FILE)
+        render_cover(timeline, work / COVER_FILE)
+        manifest = {"version": DRAFT_VERSION, "draft_id": draft_id, "updated_at": time.time(), "preview": preview,
+                    "picks": picks, **state, "timeline": timeline.to_dict()}
+        (work / DRAFT_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
+                                       encoding="utf-8")
+        if final.is_dir():
+            old = out_dir / f".{draft_id}.{uuid.uuid4().hex[:6]}.old"
+            os.replace(final, old)
+            os.replace(work, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    report.done()
+    return Draft(draft_id, final, final / VIDEO_FILE, final / CAPTIONS_FILE, final / COVER_FILE, final / DRAFT_FILE,
+                 picks["template"], music.get("id"), picks["title"], picks["copy"], tuple(state.get("notes", ())))
+
+
+def load_draft(folder: str | os.PathLike) -> dict[str, Any]:
+    """The ``draft.json`` of a draft folder.
+
+    Raises:
+        TemplateError: no draft there, or not one this code can read.
+    """
+    path = Path(folder) / DRAFT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TemplateError(f"no readable draft at {path}: {exc}") from exc
+    if data.get("version") != DRAFT_VERSION:
+        raise TemplateError(f"{path} is draft version {data.get('version')!r}; this code reads {DRAFT_VERSION}")
+    return data
+
+
+def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str | None = None,
+             template: str | None = None, preview: bool = False, on_progress: Progress | None = None,
+             cancel=None) -> Draft:
+    """Render a draft again after an edit (title, caption, template), from its stored analyses: no re-analysis.
+
+    Raises:
+        TemplateError: the folder holds no readable draft; RenderError / RenderCancelled as ``make_draft``
+            (the previous files stay as they were).
+    """
+    folder = Path(folder)
+    data = load_draft(folder)
+    picks = dict(data["picks"])
+    picks.update({k: v for k, v in (("title", title), ("copy", copy), ("template", template)) if v is not None})
+    state = {k: data[k] for k in ("brief", "footage_paths", "footage", "match", "titles", "music", "notes")}
+    report = _Reporter(on_progress)
+    return _build(state, picks, out_dir=folder.parent, draft_id=folder.name, preview=preview, report=report,
+                  cancel=cancel)

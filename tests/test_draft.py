@@ -1,0 +1,101 @@
+"""make_draft end to end on synthetic media: the folder, its files, progress, re-render, and failure modes."""
+
+import json
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from crossmodal_match.catalog import MusicLibrary
+from crossmodal_match.index import copy_index, music_index
+from crossmodal_match.matcher import Matcher, MatcherConfig
+from templates import TemplateError
+from templates.draft import load_draft, make_draft, rerender
+from templates.errors import RenderCancelled
+from templates.registry import template_cards
+from tests.media import colour_segments, photo
+from tests.test_matcher import WordEncoder
+
+
+@dataclass
+class Cand:
+    text: str
+    source: str = "beam"
+    logprob: float = -1.0
+    predicted_ctr: float | None = 0.02
+
+
+def fake_generator(briefs, num_titles=5, controls=None):
+    return [[Cand("Golden hour at the lake"), Cand("A quiet lake day", "sample")] for _ in briefs]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    root = tmp_path_factory.mktemp("media")
+    clip = colour_segments(root / "clip one.mp4", colours=[(200, 60, 40), (40, 60, 200), (60, 200, 40)],
+                           durations_s=[2.0, 2.0, 2.0])
+    still = photo(root / "still.jpg")
+    music = root / "music"
+    music.mkdir()
+    sr, bpm = 22050, 120
+    y = np.zeros(sr * 30, dtype=np.float32)
+    for k, t in enumerate(np.arange(0, 30, 60 / bpm)):
+        i = int(t * sr)
+        y[i:i + 600] += (1.0 if k % 4 == 0 else 0.5) * np.hanning(1200)[:600] * np.sin(np.arange(600) * 0.25)
+    sf.write(music / "beat.wav", y, sr)
+    return clip, still, music
+
+
+@pytest.fixture(scope="module")
+def matcher(media):
+    _, _, music = media
+    enc = WordEncoder()
+    library = MusicLibrary.from_folder(music)
+    analyses, _ = library.analyses()
+    from crossmodal_match.catalog import CopyLibrary
+
+    return Matcher(MatcherConfig(), text_encoder=enc, music=music_index(list(library), analyses, enc),
+                   copy=copy_index(list(CopyLibrary.example()), enc))
+
+
+def test_one_click_draft_writes_the_whole_folder(media, matcher, tmp_path):
+    clip, still, _ = media
+    seen = []
+    draft = make_draft([clip, still], "a calm day at the lake", generator=fake_generator, matcher=matcher,
+                       out_dir=tmp_path, preview=True, on_progress=lambda f, s: seen.append((f, s)))
+    assert {p.name for p in draft.folder.iterdir()} == {"draft.json", "draft.mp4", "captions.srt", "cover.jpg"}
+    assert draft.title == "Golden hour at the lake" and draft.music_id == "beat.wav"
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions.count(1.0) == 1
+    assert {s for _, s in seen} >= {"analyse footage", "match", "titles", "timeline", "render", "done"}
+    data = load_draft(draft.folder)
+    assert data["picks"]["template"] == draft.template and data["match"]["music"][0]["reason"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_rerender_after_an_edit_keeps_the_analyses(media, matcher, tmp_path):
+    clip, _, _ = media
+    draft = make_draft([clip], "lake day", generator=fake_generator, matcher=matcher, out_dir=tmp_path,
+                       preview=True, template="calm-vlog" if "calm-vlog" in [c.name for c in template_cards()]
+                       else None)
+    again = rerender(draft.folder, title="My own title", preview=True)
+    assert again.title == "My own title" and again.folder == draft.folder
+    data = json.loads((draft.folder / "draft.json").read_text(encoding="utf-8"))
+    assert data["picks"]["title"] == "My own title"
+    assert any(o["text"] == "My own title" for o in data["timeline"]["overlays"])
+
+
+def test_bad_requests_leave_nothing(media, matcher, tmp_path):
+    clip, _, _ = media
+    with pytest.raises(TemplateError, match="brief is empty"):
+        make_draft([clip], "  ", generator=fake_generator, matcher=matcher, out_dir=tmp_path)
+    with pytest.raises(TemplateError, match="no footage"):
+        make_draft([], "x", generator=fake_generator, matcher=matcher, out_dir=tmp_path)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(RenderCancelled):
+        make_draft([clip], "lake", generator=fake_generator, matcher=matcher, out_dir=tmp_path, preview=True,
+                   cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
