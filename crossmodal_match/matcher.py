@@ -275,7 +275,9 @@ class Matcher:
             return ()
         x = self.features(kind, query)
         scores = x @ self.fusion[kind].vector()
-        top = np.argsort(-scores, kind="stable")[:k]
+        # argpartition first: sorting 100k scores costs ~10 ms, picking the top k ~0.3 ms
+        part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = part[np.argsort(-scores[part], kind="stable")]
         facts = [self._facts(idx, int(i), query) for i in top]
         rows = breakdowns(x[top], self.fusion[kind].weights, facts=facts)
         out = []
