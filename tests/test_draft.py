@@ -99,3 +99,24 @@ def test_bad_requests_leave_nothing(media, matcher, tmp_path):
         make_draft([clip], "lake", generator=fake_generator, matcher=matcher, out_dir=tmp_path, preview=True,
                    cancel=cancel)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_drafts_report_each_item_and_resume(media, matcher, tmp_path):
+    from templates.batch import STATUS_FILE, run_batch
+
+    clip, still, _ = media
+    manifest = tmp_path / "drafts.jsonl"
+    manifest.write_text("\n".join([
+        json.dumps({"id": "a", "footage": [str(clip)], "brief": "lake day", "preview": True}),
+        json.dumps({"id": "b", "footage": [str(tmp_path / "missing.mp4")], "brief": "broken"}),
+        "{not json",
+        json.dumps({"id": "c", "footage": [str(still)], "brief": "one photo", "preview": True}),
+    ]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    summary = run_batch(manifest, out, generator=fake_generator, matcher=matcher)
+    assert (summary["ok"], summary["failed"], len(summary["bad_lines"])) == (2, 1, 1)
+    assert "missing.mp4" in summary["failures"][0]["error"]
+    again = run_batch(manifest, out, generator=fake_generator, matcher=matcher)
+    assert (again["ok"], again["skipped"], again["failed"]) == (0, 2, 1)
+    rows = [json.loads(line) for line in (out / STATUS_FILE).read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows].count("ok") == 2
