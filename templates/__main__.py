@@ -1,4 +1,5 @@
-"""``python -m templates demo --out DIR``: synthesise demo media and make one draft from it, end to end.
+"""``python -m templates demo --out DIR``: synthesise demo media and make one draft from it, end to end;
+``python -m templates draft --manifest drafts.jsonl --out-dir DIR``: batch drafts (``templates.batch``).
 
 The command is a composition root like the studio: it builds a matcher (``crossmodal_match``) and a title generator
 and hands both to ``make_draft``. ``templates`` never imports the title package itself (DESIGN.md), so the
@@ -14,7 +15,8 @@ import importlib
 import sys
 from pathlib import Path
 
-DEMO_BRIEF = "A sunny day out: a sunset walk, city colours and a picnic by the sea"
+from templates.demo import DEMO_BRIEF
+
 DEFAULT_GENERATOR = "titlegen:load_generator"
 
 
@@ -29,7 +31,39 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--preview", action="store_true", help="a fast low-resolution render")
     demo.add_argument("--generator", default=DEFAULT_GENERATOR,
                       help=f"title generator factory as module:function (default {DEFAULT_GENERATOR})")
+    batch = sub.add_parser("draft", help="batch drafts from a JSONL manifest (one draft a line); resumable")
+    batch.add_argument("--manifest", type=Path, required=True,
+                       help='JSONL: {"id", "footage": [paths], "brief", "template"?, "title"?, "copy"?, "preview"?}')
+    batch.add_argument("--out-dir", type=Path, required=True, help="draft folders and batch_status.jsonl go here")
+    batch.add_argument("--music", default=None, help="folder of audio files to match from")
+    batch.add_argument("--cache", default=None, help="music-analysis cache folder")
+    batch.add_argument("--generator", default=DEFAULT_GENERATOR,
+                       help=f"title generator factory as module:function (default {DEFAULT_GENERATOR})")
     return parser
+
+
+def run_draft_batch(args: argparse.Namespace) -> str:
+    """Run a manifest through ``templates.batch.run_batch`` with a progress bar; return the summary line."""
+    from tqdm import tqdm
+
+    from crossmodal_match import MatcherConfig, create_matcher
+    from templates.batch import STATUS_FILE, run_batch
+    from templates.registry import template_cards
+
+    matcher = create_matcher(MatcherConfig(music_dir=args.music, cache_dir=args.cache), templates=template_cards())
+    generator = _load_generator(args.generator)
+    with tqdm(desc="drafts", unit="draft") as bar:
+        def on_item(done: int, total: int, row: dict) -> None:
+            bar.total = total
+            bar.set_postfix_str(f"{row['id']}: {row['status']}")
+            bar.update(1)
+
+        summary = run_batch(args.manifest, args.out_dir, generator=generator, matcher=matcher, on_item=on_item)
+    lines = [f"drafts: {summary['ok']} ok, {summary['failed']} failed, {summary['skipped']} already done, "
+             f"{len(summary['bad_lines'])} bad manifest lines; status per item in {args.out_dir / STATUS_FILE}"]
+    lines += [f"  failed {f['id']}: {f['error']}" for f in summary["failures"]]
+    lines += [f"  bad line {n}: {why}" for n, why in summary["bad_lines"]]
+    return "\n".join(lines)
 
 
 def _load_generator(spec: str):
@@ -37,7 +71,10 @@ def _load_generator(spec: str):
     module, _, name = spec.partition(":")
     if not module or not name:
         raise SystemExit(f"error: --generator must look like module:function, got {spec!r}")
-    factory = getattr(importlib.import_module(module), name)
+    try:
+        factory = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(f"error: cannot find the generator factory {spec!r}: {exc}") from exc
     return factory(click_model="default")
 
 
@@ -83,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        folder = run_demo(args)
+        folder = run_demo(args) if args.command == "demo" else run_draft_batch(args)
     except (TemplateError, MatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

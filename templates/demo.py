@@ -19,11 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+DEMO_BRIEF = "A sunny day out: a sunset walk, city colours and a picnic by the sea"
 CLIP_SIZE = (360, 640)  # width, height: portrait, as most templates are 9:16
 CLIP_FPS = 24
 PHOTO_SIZE = (720, 960)
 SAMPLE_RATE = 22050
-TRACK_S = 24.0
+TRACK_S = 45.0  # long enough for every template's duration range (up to 20-60 s) in whole bars
 
 Frame = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 

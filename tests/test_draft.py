@@ -120,3 +120,20 @@ def test_batch_drafts_report_each_item_and_resume(media, matcher, tmp_path):
     assert (again["ok"], again["skipped"], again["failed"]) == (0, 2, 1)
     rows = [json.loads(line) for line in (out / STATUS_FILE).read_text(encoding="utf-8").splitlines()]
     assert [r["status"] for r in rows].count("ok") == 2
+
+
+def fake_factory(click_model=None):
+    return fake_generator
+
+
+def test_batch_cli_summarises(media, tmp_path, capsys):
+    from templates.__main__ import main
+
+    clip, _, music = media
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"id": "x", "footage": [str(clip)], "brief": "lake", "preview": True}) + "\n"
+                        + json.dumps({"id": "y", "footage": ["nope.mp4"], "brief": "lake"}) + "\n", encoding="utf-8")
+    assert main(["draft", "--manifest", str(manifest), "--out-dir", str(tmp_path / "out"), "--music", str(music),
+                 "--generator", "tests.test_draft:fake_factory"]) == 0
+    out = capsys.readouterr().out
+    assert "1 ok, 1 failed" in out and "failed y" in out

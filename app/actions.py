@@ -1,0 +1,192 @@
+"""What the studio's buttons do: one thin call into ``templates.draft`` or the matcher each, plus feedback.
+
+Every function here only forwards to the libraries (make_draft / rerender / load_draft, the generator, the
+matcher's feedback log) with the session's models and folders; errors are the libraries' typed errors.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import state
+
+Progress = Callable[[float, str], None]
+KINDS = ("music", "template", "copy")
+
+
+def controls(style: str, audience: str, points: str, platform: str):
+    """``titlegen.Controls`` from the form; selling points are comma-separated. Raises InvalidControlError."""
+    import titlegen
+
+    return titlegen.Controls(style=style, audience=audience.strip(),
+                             selling_points=tuple(p.strip() for p in points.split(",") if p.strip()),
+                             platform=platform)
+
+
+def load(folder: Path) -> dict[str, Any]:
+    from templates.draft import load_draft
+
+    return load_draft(folder)
+
+
+def picks(data: dict[str, Any]) -> dict[str, str | None]:
+    """Candidate id of each kind in the draft (a copy line the creator rewrote has none)."""
+    copy_ids = [c["id"] for c in data["match"]["copy"] if c["title"] == data["picks"]["copy"]]
+    return {"music": data["music"]["id"], "template": data["picks"]["template"],
+            "copy": copy_ids[0] if copy_ids else None}
+
+
+def make(footage: list[Path], brief: str, ctl, *, draft_id: str, on_progress: Progress):
+    """The one-click draft: the matcher's top picks, a fast preview render; what was shown is logged."""
+    make_draft, _ = state.draft_api()
+    draft = make_draft(footage, brief, generator=state.generator(), matcher=state.matcher(),
+                       out_dir=state.workspace(), controls=ctl, preview=True, draft_id=draft_id,
+                       on_progress=on_progress)
+    record_shown(draft.folder)
+    return draft
+
+
+def match_result(folder: Path):
+    """The draft's ranked lists as a ``MatchResult``, from its stored footage analyses (nothing re-analysed)."""
+    from crossmodal_match.footage import Footage
+
+    data = load(folder)
+    return state.matcher().match([Footage.from_dict(f) for f in data["footage"]], data["brief"])
+
+
+def record_shown(folder: Path) -> None:
+    state.matcher().record_shown(match_result(folder), session_id=state.session_id())
+
+
+def record(kind: str, candidate_id: str | None, action: str) -> None:
+    if candidate_id:
+        state.matcher().record_action(session_id=state.session_id(), kind=kind, candidate_id=candidate_id,
+                                      action=action)
+
+
+def record_picks(folder: Path, action: str) -> None:
+    """Log ``kept`` / ``exported`` for the draft's music, template and copy line."""
+    for kind, candidate_id in picks(load(folder)).items():
+        record(kind, candidate_id, action)
+
+
+def swap(folder: Path, kind: str, candidate: dict[str, Any], ctl, *, on_progress: Progress):
+    """Use another ranked candidate; re-render the preview. Music needs ``make_draft`` (``rerender`` keeps the
+    track), which analyses the footage again; templates and copy lines re-render from the stored analyses."""
+    make_draft, rerender = state.draft_api()
+    data = load(folder)
+    old = picks(data)[kind]
+    if kind == "music":
+        p = data["picks"]
+        draft = make_draft(data["footage_paths"], data["brief"], template=p["template"], title=p["title"],
+                           copy=p["copy"], music_id=candidate["id"], generator=state.generator(),
+                           matcher=state.matcher(), out_dir=folder.parent, draft_id=folder.name, preview=True,
+                           controls=ctl, on_progress=on_progress)
+    elif kind == "template":
+        draft = rerender(folder, template=candidate["id"], preview=True, on_progress=on_progress)
+    else:
+        draft = rerender(folder, copy=candidate["title"], preview=True, on_progress=on_progress)
+    record(kind, old, "swapped_out")
+    record(kind, candidate["id"], "swapped_in")
+    return draft
+
+
+def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes: str | None):
+    """Re-render after an edit (title, copy, template) from the stored analyses: no re-analysis."""
+    _, rerender = state.draft_api()
+    return rerender(folder, preview=preview, on_progress=on_progress, **changes)
+
+
+def titles(brief: str, ctl, n: int) -> list[dict[str, Any]]:
+    """N title candidates in the generator's default (diversity-aware, click-ranked) order."""
+    return [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr}
+            for c in state.generator()([brief], controls=ctl, num_titles=n)[0]]
+
+
+def duplicate(folder: Path, *, on_progress: Progress):
+    """A new draft from copies of this one's footage with the same picks (a preview render)."""
+    from templates.errors import TemplateError
+
+    make_draft, _ = state.draft_api()
+    data, new_id = load(folder), uuid.uuid4().hex[:12]
+    copies = []
+    for src in map(Path, data["footage_paths"]):
+        if not src.is_file():
+            raise TemplateError(f"cannot duplicate: its footage {state.display_name(src)} is gone")
+        copies.append(shutil.copyfile(src, state.footage_dir(new_id) / f"{uuid.uuid4().hex}{src.suffix}"))
+        state.remember_name(copies[-1], state.display_name(src))
+    p = data["picks"]
+    try:
+        draft = make_draft(copies, data["brief"], template=p["template"], title=p["title"], copy=p["copy"],
+                           music_id=data["music"]["id"], generator=state.generator(), matcher=state.matcher(),
+                           out_dir=state.workspace(), draft_id=new_id, preview=True, on_progress=on_progress)
+    except BaseException:
+        shutil.rmtree(state.draft_folder(new_id), ignore_errors=True)
+        raise
+    record_shown(draft.folder)
+    return draft
+
+
+def track_file(track_id: str) -> str | None:
+    """The audio file of a ranked track, or None when the current music folder no longer has it."""
+    from crossmodal_match.errors import ConfigError
+
+    try:
+        return state.matcher().track(track_id)[0]
+    except ConfigError:
+        return None
+
+
+def template_description(name: str) -> str:
+    import templates
+
+    try:
+        spec = templates.get_template(name)
+    except templates.TemplateError:
+        return "(not in this installation's templates)"
+    return f"{spec.description} ({spec.aspect})"
+
+
+def template_names() -> list[str]:
+    import templates
+
+    return templates.list_templates()
+
+
+def template_label(name: str) -> str:
+    """``name (aspect): first clause of its description`` for a select box."""
+    import templates
+
+    spec = templates.get_template(name)
+    return f"{name} ({spec.aspect}): {spec.description.split(':')[0]}"
+
+
+def loaded() -> list[tuple[str, str]]:
+    """What the session's settings load, in words: ``(what, description)`` rows for the Settings page."""
+    from crossmodal_match.encoders import available_visual_semantics
+
+    s, m = state.settings(), state.matcher()
+    base = ("embedded default (all-MiniLM-L6-v2 encoder-decoder with the shipped LoRA adapter)"
+            if s.title_base == state.DEFAULT_TITLE_BASE else s.title_base)
+    music = len(m.indexes["music"])
+    skipped = "; ".join(f"{Path(p).name}: {why}" for p, why in m.skipped)
+    rows = [
+        ("title model", base + (f" + adapter {s.title_adapter}" if s.title_adapter else "")),
+        ("click model", {"default": "the shipped click model", "": "none (no predicted click-through)"}.get(
+            s.click_model, s.click_model)),
+        ("visual semantics", available_visual_semantics(s.clip_checkpoint or None)[1]),
+        ("music", f"{music} track(s) from {m.config.music_dir}" + (" (the demo tracks)" if not s.music_dir else "")
+         + (f"; skipped: {skipped}" if skipped else "")),
+        ("copy lines", f"{len(m.indexes['copy'])} from {s.copy_file or 'the bundled examples'}"),
+        ("templates", f"{len(m.indexes['template'])}: {', '.join(template_names())}"),
+        ("feedback store", str(m.config.feedback_path)),
+        ("ranking weights", ", ".join(f"{k} v{f.version}" + (" (zero-shot)" if f.version == 0 else "")
+                                      for k, f in m.fusion.items()) + f" from {m.config.models_dir}"),
+        ("workspace", str(state.workspace())),
+    ]
+    if state.fake_models():
+        rows.insert(0, ("test mode", "fake title generator and text encoder, fast stand-in renderer"))
+    return rows

@@ -1,0 +1,60 @@
+"""Create: footage, a one-line brief and title controls in; one click makes a draft from the top picks."""
+
+import streamlit as st
+
+import actions
+import state
+import widgets
+from templates.demo import DEMO_BRIEF
+
+st.title("Create a draft")
+st.caption("Upload clips or photos, say in one line what the post is about, and get a draft cut on the beat.")
+
+draft_id = state.pending_id()
+
+
+def _use_demo() -> None:
+    state.add_demo_footage(draft_id)
+    if not st.session_state.get("brief", "").strip():
+        st.session_state.brief = DEMO_BRIEF
+
+
+uploads = st.file_uploader("Clips and photos", type=list(state.UPLOAD_TYPES), accept_multiple_files=True,
+                           key=f"uploads_{draft_id}", max_upload_size=state.upload_limit_mb(),
+                           help=f"Up to {state.upload_limit_mb()} MB a file. Files are stored under new names "
+                                "in your session's own folder.")
+st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
+          help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")
+demo = state.demo_files(draft_id)
+if demo:
+    st.caption("Demo footage: " + ", ".join(state.display_name(p) for p in demo))
+
+brief = st.text_input("Brief", key="brief", max_chars=200, placeholder="e.g. A lazy Sunday picnic by the lake")
+with st.expander("Title style", expanded=False):
+    style, audience, points, platform = widgets.title_controls("create")
+
+if st.button("Make my draft", type="primary", icon=":material/bolt:", width="stretch"):
+    try:
+        footage = [*demo, *(state.save_upload(u, draft_id) for u in uploads or [])]
+        ctl = actions.controls(style, audience, points, platform)
+    except state.USER_ERRORS as exc:
+        widgets.shown_error(exc)
+    else:
+        draft = widgets.run_job("Making your draft", lambda progress: actions.make(
+            footage, brief, ctl, draft_id=draft_id, on_progress=progress))
+        if draft is not None:
+            state.set_current(draft.folder)
+            st.session_state.create_controls = ctl
+            state.next_pending()
+            st.session_state.last_made = draft.folder
+
+made = st.session_state.get("last_made")
+if made is not None and state.current() == made:
+    st.subheader("Your draft")
+    video, about = st.columns([2, 3])
+    video.video(str(made / "draft.mp4"))
+    with about:
+        widgets.draft_summary(actions.load(made))
+        st.page_link("app_pages/match.py", label="Swap music, template or caption", icon=":material/swap_horiz:")
+        st.page_link("app_pages/titles.py", label="Pick another title", icon=":material/title:")
+        st.page_link("app_pages/draft.py", label="Edit, render full quality, download", icon=":material/download:")

@@ -1,0 +1,57 @@
+"""Draft: watch it (fast preview first), edit title / caption / template and re-render, render full, download."""
+
+import streamlit as st
+
+import actions
+import widgets
+
+st.title("Draft")
+folder = widgets.current_or_stop()
+
+
+def _ask(job: str, **changes) -> None:
+    st.session_state.draft_job = (job, changes)
+
+
+if "draft_job" in st.session_state:
+    job, changes = st.session_state.pop("draft_job")
+    if job == "full":
+        widgets.run_job("Rendering full quality", lambda progress: actions.edit(
+            folder, preview=False, on_progress=progress))
+    else:
+        widgets.run_job("Re-rendering the preview", lambda progress: actions.edit(
+            folder, on_progress=progress, **changes))
+
+data = actions.load(folder)
+picks = data["picks"]
+video, side = st.columns([2, 3])
+video.video(str(folder / "draft.mp4"))
+with side:
+    widgets.draft_summary(data)
+    if data.get("preview"):
+        st.button("Render full quality", type="primary", icon=":material/hd:", on_click=_ask, args=("full",))
+    st.button("Keep this draft", icon=":material/thumb_up:", on_click=actions.record_picks, args=(folder, "kept"),
+              help="Tells the matcher these picks worked (used when it is retrained)")
+
+with st.form("edit"):
+    st.markdown("**Edit** (re-renders a preview from the stored analyses; nothing is analysed again)")
+    title = st.text_input("Title", value=picks["title"])
+    copy = st.text_area("Caption", value=picks["copy"], height=80)
+    names = actions.template_names()
+    template = st.selectbox("Template", names, index=names.index(picks["template"]) if picks["template"] in names
+                            else 0, format_func=actions.template_label)
+    if st.form_submit_button("Apply and re-render", icon=":material/refresh:"):
+        _ask("edit", title=title, copy=copy, template=template)
+        st.rerun()
+
+st.markdown("**Download**")
+files = [("Video (mp4)", "draft.mp4", "video/mp4"), ("Captions (.srt)", "captions.srt", "application/x-subrip"),
+         ("Cover (jpg)", "cover.jpg", "image/jpeg"), ("draft.json", "draft.json", "application/json")]
+for column, (label, name, mime) in zip(st.columns(len(files)), files):
+    path = folder / name
+    if path.is_file():
+        exported = name in ("draft.mp4", "cover.jpg")
+        column.download_button(label, data=path.read_bytes(), file_name=f"{folder.name}-{name}", mime=mime,
+                               key=f"download_{name}", icon=":material/download:",
+                               on_click=actions.record_picks if exported else "ignore",
+                               args=(folder, "exported") if exported else None)

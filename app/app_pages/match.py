@@ -1,0 +1,67 @@
+"""Match: the ranked music, templates and copy lines behind the draft, why each ranks there, and swapping."""
+
+import streamlit as st
+
+import actions
+import widgets
+
+SHOWN = 5
+KIND_LABEL = {"music": "Music", "template": "Templates", "copy": "Copy lines"}
+
+st.title("Match")
+folder = widgets.current_or_stop()
+
+
+def _ask_swap(kind: str, candidate: dict) -> None:
+    st.session_state.swap = (kind, candidate)
+
+
+if "swap" in st.session_state:
+    kind, candidate = st.session_state.pop("swap")
+    controls = st.session_state.get("create_controls")
+    widgets.run_job(f"Using {candidate['title']}", lambda progress: actions.swap(
+        folder, kind, candidate, controls, on_progress=progress))
+
+data = actions.load(folder)
+picked = actions.picks(data)
+widgets.draft_summary(data)
+
+
+def _features(candidate: dict) -> None:
+    rows = {"feature": list(candidate["features"]), "fit": list(candidate["features"].values())}
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "fit": st.column_config.ProgressColumn("fit", min_value=0.0, max_value=1.0, format="%.2f")})
+
+
+def _candidate(kind: str, candidate: dict) -> None:
+    with st.container(border=True):
+        head, button = st.columns([4, 1])
+        head.markdown(f"**#{candidate['rank']} {candidate['title']}** · score {candidate['score']:.3f}")
+        if picked[kind] == candidate["id"]:
+            button.success("in the draft", icon=":material/check:")
+        else:
+            button.button("Use this", key=f"use_{kind}_{candidate['id']}", on_click=_ask_swap,
+                          args=(kind, candidate))
+        st.caption(candidate["reason"])
+        if kind == "template":
+            st.write(actions.template_description(candidate["id"]))
+        if kind == "music":
+            path, moment = actions.track_file(candidate["id"]), candidate.get("moment_s")
+            if path is None:
+                st.caption("not in the current music folder")
+            else:
+                start, end = (moment or (0.0, None))
+                st.audio(path, start_time=int(start), end_time=int(end) + 1 if end else None)
+                if moment:
+                    st.caption(f"preview: its strongest part, {start:.0f}-{end:.0f} s")
+        with st.expander("Score breakdown"):
+            _features(candidate)
+
+
+for tab, kind in zip(st.tabs([KIND_LABEL[k] for k in actions.KINDS]), actions.KINDS):
+    with tab:
+        ranked = data["match"][kind]
+        if not ranked:
+            st.info(f"Nothing ranked. {' '.join(data.get('notes', []))}")
+        for candidate in ranked[:SHOWN]:
+            _candidate(kind, candidate)

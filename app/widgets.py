@@ -1,0 +1,92 @@
+"""Widgets the pages share: a job with live stage progress, the title controls, the draft header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+
+import actions
+import state
+
+
+def run_job(label: str, job: Callable[[Callable[[float, str], None]], Any]) -> Any:
+    """Run ``job(on_progress)`` under ``st.status`` with a bar showing the library's stage names and fractions.
+
+    Returns:
+        the job's result, or None after showing the message of a library error with ``st.error``.
+    """
+    error = None
+    with st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+        last = {"stage": "", "pct": -1}
+
+        def on_progress(fraction: float, stage: str) -> None:
+            pct = int(fraction * 100)
+            if stage != last["stage"]:
+                st.caption(f"stage: {stage}")
+                status.update(label=f"{label}: {stage}")
+            if (stage, pct) != (last["stage"], last["pct"]):
+                bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage} · {pct}%")
+                last.update(stage=stage, pct=pct)
+
+        try:
+            result = job(on_progress)
+        except state.USER_ERRORS as exc:
+            error = exc
+            status.update(label=f"{label}: failed", state="error", expanded=False)
+        else:
+            status.update(label=f"{label}: done", state="complete", expanded=False)
+    if error is not None:
+        st.error(state.message(error))
+        return None
+    return result
+
+
+def shown_error(exc: BaseException) -> None:
+    st.error(state.message(exc))
+
+
+def title_controls(prefix: str) -> tuple[str, str, str, str]:
+    """Style preset, audience, selling points (comma-separated) and platform; remembered for the session."""
+    import titlegen
+
+    styles, platforms = titlegen.list_styles(), titlegen.list_platforms()
+    left, right = st.columns(2)
+    style = left.selectbox("Style", styles, index=styles.index("lifestyle"), key=f"{prefix}_style",
+                           format_func=lambda s: f"{s}: {titlegen.get_style(s).description}")
+    platform = right.selectbox("Platform", platforms, index=platforms.index("generic"), key=f"{prefix}_platform",
+                               format_func=lambda p: f"{p} (titles up to {titlegen.get_platform(p).max_chars} "
+                                                     "characters)")
+    audience = left.text_input("Audience", key=f"{prefix}_audience", placeholder="e.g. busy parents")
+    points = right.text_input("Selling points (comma-separated, up to 5)", key=f"{prefix}_points",
+                              placeholder="e.g. waterproof, free shipping")
+    return style, audience, points, platform
+
+
+def current_or_stop() -> Path:
+    """The session's current draft; without one, a pointer to the Create page and the page stops."""
+    folder = state.current()
+    if folder is None:
+        st.info("No draft yet: make one on the Create page (or open one from the Library).")
+        st.page_link("app_pages/create.py", label="Create a draft", icon=":material/movie:")
+        st.stop()
+    try:
+        actions.load(folder)
+    except state.USER_ERRORS as exc:
+        shown_error(exc)
+        st.stop()
+    return folder
+
+
+def draft_summary(data: dict[str, Any]) -> None:
+    """The picks of a draft in one block."""
+    picks = data["picks"]
+    st.markdown(f"**{picks['title']}**")
+    st.caption(picks["copy"])
+    music = data["music"]["id"] or "no music"
+    quality = "fast low-res preview" if data.get("preview") else "full quality"
+    st.caption(f"template **{picks['template']}** · music **{music}** · {quality}")
+    for note in data.get("notes", []):
+        st.caption(f"note: {note}")

@@ -1,0 +1,125 @@
+"""Fast stand-ins for the studio's tests (``CREATOR_STUDIO_FAKE_MODELS=1``, see app/state.py).
+
+Only the slow parts are replaced: the title model (a generator that writes titles from the brief's words), the
+matcher's MiniLM text encoder (a bag of hashed words) and the renderer (a tiny MP4 and cover instead of a full
+render). Footage analysis, matching, the feedback store, ``make_draft``'s stages and its draft folder are the
+real ones, so bad files fail the way they do in production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+import titlegen
+from titlegen.errors import InvalidBriefError
+
+FAKE_SIZE = (64, 112)  # width, height of the stand-in render
+
+
+class WordEncoder:
+    """Bag of hashed words, L2-normalised: texts sharing words are close; no model is loaded."""
+
+    name, dim = "words", 64
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().replace(",", " ").split():
+                out[i, int(hashlib.md5(word.encode()).hexdigest()[:6], 16) % self.dim] += 1
+            out[i] /= max(float(np.linalg.norm(out[i])), 1e-9)
+        return out
+
+
+def text_encoder() -> WordEncoder:
+    return WordEncoder()
+
+
+class FakeGenerator:
+    """Called like ``titlegen.TitleGenerator``; titles are made of the brief's words and the controls."""
+
+    def __call__(self, briefs, *, controls=None, num_titles: int = 5, **_):
+        controls = controls or titlegen.Controls()
+        out = []
+        for brief in [briefs] if isinstance(briefs, str) else briefs:
+            if not isinstance(brief, str) or not brief.strip():
+                raise InvalidBriefError("brief #0 is empty: write a line about the post")
+            words = brief.split()
+            lead = " ".join(words[:6]).rstrip(",.:")
+            points = list(controls.selling_points) or ["a day to remember"]
+            texts = [f"{controls.style.title()}: {lead}", f"{lead}: {points[0]}", f"Why {lead.lower()}?", lead,
+                     f"{len(words)} reasons for {lead.lower()}", f"{lead} for {controls.audience or 'everyone'}"]
+            texts = [t[: controls.limit] for t in texts]
+            out.append([titlegen.TitleCandidate(t, "beam" if i % 2 == 0 else "sample", -1.0 - 0.1 * i,
+                                                round(0.05 - 0.004 * i, 4))
+                        for i, t in enumerate(texts[:num_titles])])
+        return out
+
+
+def _tiny_mp4(path: Path, *, frames: int = 6) -> None:
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=6)
+        stream.width, stream.height, stream.pix_fmt = *FAKE_SIZE, "yuv420p"
+        for i in range(frames):
+            frame = np.full((FAKE_SIZE[1], FAKE_SIZE[0], 3), (40 * i) % 255, dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+
+
+def fake_render(timeline, out_path, *, preview=False, on_progress=None, cancel=None) -> Path:
+    """Stands in for ``templates.render.render``: same progress contract, a 1-second 64x112 MP4."""
+    from templates.errors import RenderCancelled
+
+    for fraction, stage in ((0.0, "open"), (0.3, "audio"), (0.6, "video"), (0.99, "finish")):
+        if cancel is not None and (cancel() if callable(cancel) else cancel.is_set()):
+            raise RenderCancelled("render cancelled")
+        if on_progress:
+            on_progress(fraction, stage)
+    out = Path(out_path)
+    tmp = out.with_name(f".{out.name}.part.mp4")
+    _tiny_mp4(tmp)
+    os.replace(tmp, out)
+    if on_progress:
+        on_progress(1.0, "done")
+    return out
+
+
+def fake_render_cover(timeline, out_path, *, time_s=None) -> Path:
+    from PIL import Image
+
+    Image.new("RGB", FAKE_SIZE, (200, 120, 40)).save(out_path, format="JPEG")
+    return Path(out_path)
+
+
+@contextlib.contextmanager
+def fast_renderer() -> Iterator[None]:
+    """``templates.render.render`` / ``render_cover`` replaced for the duration (make_draft imports them late)."""
+    import templates.render as render
+
+    saved = render.render, render.render_cover
+    render.render, render.render_cover = fake_render, fake_render_cover
+    try:
+        yield
+    finally:
+        render.render, render.render_cover = saved
+
+
+def make_draft(*args, **kwargs):
+    from templates import draft
+
+    with fast_renderer():
+        return draft.make_draft(*args, **kwargs)
+
+
+def rerender(*args, **kwargs):
+    from templates import draft
+
+    with fast_renderer():
+        return draft.rerender(*args, **kwargs)

@@ -1,0 +1,351 @@
+"""The studio's pages through ``streamlit.testing.v1.AppTest``: happy paths, bad uploads, swaps, feedback, sessions.
+
+The title model, MiniLM and the renderer are replaced by ``tests.studio_fakes`` (``CREATOR_STUDIO_FAKE_MODELS=1``);
+footage analysis, matching, ``make_draft``'s stages, the draft folder and the feedback store are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests import media  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app" / "studio.py")
+TIMEOUT_S = 120  # the first run imports torch and loads the catalogues; later runs take well under a second
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One studio home for the module (the matcher and the music-analysis cache are shared, as in a server);
+    every AppTest is its own browser session with its own workspace inside it."""
+    root = tmp_path_factory.mktemp("studio_home")
+    saved = {k: os.environ.get(k) for k in ("CREATOR_STUDIO_FAKE_MODELS", "CREATOR_STUDIO_HOME")}
+    os.environ.update(CREATOR_STUDIO_FAKE_MODELS="1", CREATOR_STUDIO_HOME=str(root))
+    yield root
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("uploads")
+    clip = media.colour_segments(root / "clip.mp4", colours=[(220, 60, 40), (40, 80, 220)], durations_s=[2.0, 2.0])
+    photo = media.photo(root / "photo.jpg", size=(96, 64))
+    tone = media.audio_only(root / "tone.mp4")
+    return {"clip": clip.read_bytes(), "photo": photo.read_bytes(), "tone": tone.read_bytes()}
+
+
+def new_session(home) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return found[0]
+
+
+def workspace(at: AppTest, home: Path) -> Path:
+    return home / "workspaces" / at.session_state["sid"]
+
+
+def drafts(at: AppTest, home: Path) -> list[Path]:
+    return sorted(p.parent for p in workspace(at, home).glob("*/draft.json"))
+
+
+def make_draft(at: AppTest, uploads, brief: str = "Red and blue colour blocks, a bold summer drop") -> AppTest:
+    at.file_uploader[0].set_value(uploads)
+    at.text_input(key="brief").set_value(brief)
+    button(at, "Make my draft").click().run()
+    return at
+
+
+def shown_actions(home: Path, sid: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    from crossmodal_match.feedback import FeedbackStore
+
+    events = FeedbackStore(home / "feedback.sqlite").events()
+    return {(k, c): tuple(a) for s, k, c, a in zip(events["session_id"], events["kind"], events["candidate_id"],
+                                                    events["actions"]) if s == sid and len(a)}
+
+
+def shown_kinds(home: Path, sid: str) -> set[str]:
+    from crossmodal_match.feedback import FeedbackStore
+
+    events = FeedbackStore(home / "feedback.sqlite").events()
+    return {k for s, k in zip(events["session_id"], events["kind"]) if s == sid}
+
+
+@pytest.fixture
+def with_draft(home, files):
+    at = make_draft(new_session(home), [("my holiday clip.mp4", files["clip"], "video/mp4")])
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+# ---- Create ---------------------------------------------------------------------------------------------------
+
+def test_one_click_draft_from_an_upload(home, files):
+    at = make_draft(new_session(home), [("my holiday clip.mp4", files["clip"], "video/mp4"),
+                                        ("still.jpg", files["photo"], "image/jpeg")])
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.status[0].label == "Making your draft: done"
+    stages = [c.value for c in at.caption if c.value.startswith("stage: ")]
+    assert stages[:4] == ["stage: analyse footage", "stage: match", "stage: titles", "stage: timeline"]
+    assert {"stage: render", "stage: captions and cover", "stage: done"} <= set(stages)
+    assert at.get("video"), "the finished draft is shown"
+    (folder,) = drafts(at, home)
+    data = json.loads((folder / "draft.json").read_text())
+    assert data["preview"] is True and data["picks"]["title"]
+    saved = sorted(p.name for p in (folder / "footage").iterdir())
+    assert len(saved) == 2 and not {"my holiday clip.mp4", "still.jpg"} & set(saved)
+    assert all(len(Path(n).stem) == 32 for n in saved)  # uuid names, never the browser's
+    assert shown_kinds(home, at.session_state["sid"]) == {"music", "copy", "template"}
+    assert shown_actions(home, at.session_state["sid"]) == {}  # shown, nothing done yet
+    # The next draft starts from an empty uploader; the finished one stays on show.
+    at.run()
+    assert at.file_uploader[0].value in (None, []) and at.get("video")
+
+
+def test_demo_media_fills_in_footage_and_brief(home):
+    at = new_session(home)
+    button(at, "Use demo media").click().run()
+    assert at.text_input(key="brief").value.startswith("A sunny day out")
+    assert any("sunset-walk.mp4 (demo)" in c.value for c in at.caption)
+    button(at, "Make my draft").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (folder,) = drafts(at, home)
+    data = json.loads((folder / "draft.json").read_text())
+    assert data["music"]["id"].endswith("bpm.wav") and len(data["footage_paths"]) == 4
+
+
+BAD_UPLOADS = {
+    "text with a video extension": ("notes.mp4", b"this is not a video at all", "notes.mp4"),
+    "zero-byte file": ("empty.mov", b"", "empty (0 bytes)"),
+    "corrupt photo": ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 40, "broken.jpg"),
+    "clip with no video stream": ("tone.mp4", None, "no video stream"),
+    # Streamlit lets .mpeg4 through as an alias of .mp4; the studio's own allow-list does not.
+    "type not on the studio's allow-list": ("clip.mpeg4", b"\x00\x00\x00\x20ftypisom", "not accepted"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_bad_uploads_are_a_clear_error(home, files, case):
+    name, content, expected = BAD_UPLOADS[case]
+    at = make_draft(new_session(home), [(name, files["tone"] if content is None else content, "video/mp4")])
+    assert not at.exception, "a traceback was shown"
+    assert len(at.error) == 1 and expected in at.error[0].value and name in at.error[0].value
+    assert "Traceback" not in at.error[0].value and drafts(at, home) == []
+    assert not list(workspace(at, home).rglob(name))  # never stored under the browser's name
+
+
+def test_a_forged_upload_of_another_type_is_refused_before_it_is_stored(home):
+    # The browser's picker offers only the allowed types; a forged request is refused by Streamlit itself.
+    at = make_draft(new_session(home), [("setup.exe", b"MZ\x90\x00", "application/octet-stream")])
+    assert "Invalid file extension" in str(at.exception[0].value)
+    assert not [p for p in workspace(at, home).rglob("*") if p.is_file()]
+
+
+def test_upload_over_the_limit_is_refused_on_the_server(home, files):
+    from streamlit import config
+
+    before = config.get_option("server.maxUploadSize")
+    config.set_option("server.maxUploadSize", 1)
+    try:
+        at = make_draft(new_session(home), [("big.mp4", files["clip"] + b"\x00" * (2 << 20), "video/mp4")])
+    finally:
+        config.set_option("server.maxUploadSize", before)
+    assert not at.exception
+    assert "big.mp4" in at.error[0].value and "limit is 1 MB" in at.error[0].value
+    assert drafts(at, home) == []
+
+
+def test_empty_brief_and_bad_controls_are_errors(home, files):
+    at = make_draft(new_session(home), [("clip.mp4", files["clip"], "video/mp4")], brief="  ")
+    assert not at.exception and "brief is empty" in at.error[0].value
+    at.text_input(key="brief").set_value("A summer drop")
+    at.text_input(key="create_points").set_value("a, b, c, d, e, f")
+    button(at, "Make my draft").click().run()
+    assert not at.exception and "at most 5" in at.error[0].value
+
+
+# ---- Match ----------------------------------------------------------------------------------------------------
+
+def test_match_shows_explained_candidates_and_swaps(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/match.py").run()
+    assert not at.exception and not at.error
+    assert [t.label for t in at.tabs] == ["Music", "Templates", "Copy lines"]
+    assert at.get("audio"), "music previews"
+    assert any("bpm" in c.value or "fits" in c.value for c in at.caption), "each candidate says why"
+    assert at.dataframe, "score breakdowns"
+    folder = drafts(at, home)[0]
+    before = json.loads((folder / "draft.json").read_text())["picks"]["template"]
+    use = [b for b in at.button if b.key and b.key.startswith("use_template_")][0]
+    new = use.key.removeprefix("use_template_")
+    use.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert json.loads((folder / "draft.json").read_text())["picks"]["template"] == new != before
+    actions = shown_actions(home, at.session_state["sid"])
+    assert actions[("template", new)] == ("swapped_in",) and actions[("template", before)] == ("swapped_out",)
+
+
+def test_swapping_music_re_renders_with_the_new_track(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/match.py").run()
+    use = [b for b in at.button if b.key and b.key.startswith("use_music_")][0]
+    use.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    data = json.loads((drafts(at, home)[0] / "draft.json").read_text())
+    assert data["music"]["id"] == use.key.removeprefix("use_music_")
+
+
+# ---- Titles ---------------------------------------------------------------------------------------------------
+
+def test_titles_regenerate_edit_and_use(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/titles.py").run()
+    assert not at.exception
+    assert any(c.value.startswith("predicted click-through") for c in at.caption)
+    at.selectbox(key="titles_style").set_value("question")
+    at.slider[0].set_value(3)
+    [b for b in at.button if b.label == "Regenerate titles"][0].click().run()
+    assert not at.exception and not at.error
+    boxes = [t for t in at.text_input if t.key and t.key.startswith("title_")]
+    assert len(boxes) == 3 and "Question" in " ".join(b.value for b in boxes)
+    boxes[1].set_value("My own title, edited in place").run()
+    [b for b in at.button if b.key == f"use_{boxes[1].key}"][0].click().run()
+    assert not at.exception and not at.error
+    data = json.loads((drafts(at, home)[0] / "draft.json").read_text())
+    assert data["picks"]["title"] == "My own title, edited in place"
+
+
+# ---- Draft ----------------------------------------------------------------------------------------------------
+
+def test_draft_edit_full_render_downloads_and_feedback(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/draft.py").run()
+    assert not at.exception and at.get("video")
+    folder = drafts(at, home)[0]
+    at.text_input[0].set_value("A new title")
+    at.text_area[0].set_value("A new caption.")
+    [b for b in at.button if b.label == "Apply and re-render"][0].click().run()
+    assert not at.exception and not at.error
+    picks = json.loads((folder / "draft.json").read_text())["picks"]
+    assert (picks["title"], picks["copy"]) == ("A new title", "A new caption.")
+    button(at, "Render full quality").click().run()
+    assert not at.exception and not at.error
+    assert json.loads((folder / "draft.json").read_text())["preview"] is False
+    assert [d.label for d in at.download_button] == ["Video (mp4)", "Captions (.srt)", "Cover (jpg)", "draft.json"]
+    at.download_button[0].click().run()
+    button(at, "Keep this draft").click().run()
+    actions = shown_actions(home, at.session_state["sid"])
+    music = json.loads((folder / "draft.json").read_text())["music"]["id"]
+    assert actions[("music", music)] == ("exported", "kept")
+
+
+def test_pages_without_a_draft_point_to_create(home):
+    at = new_session(home)
+    for page in ("match", "titles", "draft"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception and "No draft yet" in at.info[0].value
+
+
+# ---- Library --------------------------------------------------------------------------------------------------
+
+def test_library_open_duplicate_and_delete_with_confirmation(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/library.py").run()
+    assert not at.exception
+    (original,) = drafts(at, home)
+    button(at, "Duplicate").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(drafts(at, home)) == 2
+    copy = next(p for p in drafts(at, home) if p != original)
+    assert json.loads((copy / "draft.json").read_text())["picks"] == \
+        json.loads((original / "draft.json").read_text())["picks"]
+    [b for b in at.button if b.key == f"del_{copy.name}"][0].click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    button(at, "Cancel").click().run()
+    assert len(drafts(at, home)) == 2
+    [b for b in at.button if b.key == f"del_{copy.name}"][0].click().run()
+    button(at, "Yes, delete").click().run()
+    assert not at.exception and drafts(at, home) == [original]
+    [b for b in at.button if b.key == f"open_{original.name}"][0].click().run()
+    assert not at.exception and at.title[0].value == "Draft"
+
+
+def test_an_unreadable_draft_is_reported_not_a_traceback(with_draft, home):
+    at = with_draft
+    (folder,) = drafts(at, home)
+    (folder / "draft.json").write_text("{ not json")
+    at.switch_page("app_pages/draft.py").run()
+    assert not at.exception and "no readable draft" in at.error[0].value
+    at.switch_page("app_pages/library.py").run()
+    assert not at.exception and any("no readable draft" in w.value for w in at.warning)
+    [b for b in at.button if b.key == f"del_{folder.name}"][0].click().run()
+    button(at, "Yes, delete").click().run()
+    assert not at.exception and not folder.exists()
+
+
+def test_sessions_never_see_each_others_drafts(with_draft, home):
+    other = new_session(home)
+    other.switch_page("app_pages/library.py").run()
+    assert "No drafts yet" in other.info[0].value
+    assert other.session_state["sid"] != with_draft.session_state["sid"]
+    assert drafts(other, home) == [] and len(drafts(with_draft, home)) == 1
+
+
+def test_a_reload_finds_the_workspace_again_but_a_forged_id_does_not_escape(with_draft, home):
+    sid = with_draft.session_state["sid"]
+    assert with_draft.query_params["workspace"] == sid
+    reloaded = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    reloaded.query_params["workspace"] = sid
+    reloaded.run()
+    assert reloaded.session_state["sid"] == sid and len(drafts(reloaded, home)) == 1
+    forged = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    forged.query_params["workspace"] = "../../etc"
+    forged.run()
+    assert forged.session_state["sid"] not in (sid, "../../etc") and len(forged.session_state["sid"]) == 32
+
+
+# ---- Settings -------------------------------------------------------------------------------------------------
+
+def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
+    at = new_session(home)
+    at.switch_page("app_pages/settings.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "visual semantics off" in text and "(the demo tracks)" in text and "zero-shot" in text
+    at.text_input[4].set_value(str(tmp_path / "no such folder"))
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert not at.exception and "is not a folder" in at.error[0].value
+    assert at.session_state["studio_settings"].music_dir == ""
+
+
+# ---- the real stack, once -------------------------------------------------------------------------------------
+
+def test_one_click_draft_with_the_real_models(home, files, tmp_path, monkeypatch):
+    """The embedded title model, MiniLM, librosa and the real renderer: one upload, one click, a preview draft."""
+    monkeypatch.delenv("CREATOR_STUDIO_FAKE_MODELS")
+    monkeypatch.setenv("CREATOR_STUDIO_HOME", str(tmp_path / "real_home"))
+    at = make_draft(new_session(tmp_path), [("clip.mp4", files["clip"], "video/mp4")],
+                    brief="Orange and blue colour blocks for a bold summer sale")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (folder,) = drafts(at, tmp_path / "real_home")
+    data = json.loads((folder / "draft.json").read_text())
+    assert data["titles"][0]["predicted_ctr"] is not None and data["music"]["id"].endswith("bpm.wav")
+    assert (folder / "draft.mp4").stat().st_size > 10_000

@@ -1,0 +1,130 @@
+"""End to end in a real headless browser: start ``streamlit run app/studio.py``, upload a clip, one click, a video.
+
+Uses Debian's Chromium and chromedriver (``apt-get install -y chromium chromium-driver``) driven by Selenium with the
+driver path given explicitly, so Selenium Manager never looks for (or downloads) a browser. The studio runs with the
+fake models (``CREATOR_STUDIO_FAKE_MODELS=1``) so the test takes well under a minute. The server is a child process
+that is always killed; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests import media
+
+selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[dev]')")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_START_S, DRAFT_S, STEP_S = 90, 120, 30
+
+
+def _browser() -> tuple[str, str]:
+    browser = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
+    driver = shutil.which("chromedriver")
+    if not (browser and driver):
+        pytest.skip("no Chromium and chromedriver on this machine; install them with "
+                    "`apt-get install -y chromium chromium-driver`")
+    return browser, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"streamlit did not answer in {SERVER_START_S} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def studio(tmp_path):
+    """The studio served on a free loopback port; yields its URL; the server is always stopped."""
+    port, log = _free_port(), tmp_path / "streamlit.log"
+    env = {**os.environ, "CREATOR_STUDIO_FAKE_MODELS": "1", "CREATOR_STUDIO_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app/studio.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
+    with open(log, "wb") as out:
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch):
+    binary, driver_path = _browser()
+    monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager, were it ever consulted, must not download
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1400,1100", f"--user-data-dir={tmp_path / 'chromium'}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(STEP_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_upload_one_click_and_watch_the_draft(browser, studio, tmp_path):
+    clip = media.colour_segments(tmp_path / "beach day.mp4", colours=[(230, 90, 40), (40, 140, 220)],
+                                 durations_s=[2.0, 2.0], size=(96, 160))
+    wait = WebDriverWait(browser, STEP_S)
+    browser.get(studio)
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "input[type='file']")))
+    upload.send_keys(str(clip))
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[data-testid='stFileChipName']"),
+                                                "beach day.mp4"))
+    brief = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "input[aria-label='Brief']")))
+    brief.send_keys("A bright beach day, orange and blue", Keys.ENTER)
+    make = wait.until(ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Make my draft']]")))
+    time.sleep(1.0)  # let the brief's rerun settle before the click
+    make.click()
+    try:
+        WebDriverWait(browser, DRAFT_S).until(ec.presence_of_element_located((By.CSS_SELECTOR, "video")))
+    finally:
+        browser.save_screenshot(str(tmp_path / "studio.png"))
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert "Making your draft: done" in page
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid='stException']"), page
+    assert (tmp_path / "studio.png").stat().st_size > 10_000
+    drafts = list((tmp_path / "home" / "workspaces").glob("*/*/draft.json"))
+    assert len(drafts) == 1
