@@ -75,15 +75,30 @@ class _Reporter:
             self.on_progress(1.0, "done")
 
 
-def _pick_template(result, template) -> Any:
+def _pick_template(result, template, *, footage, analysis, music_path) -> tuple[Any, list[str]]:
+    """The given template, or the matcher's best one that this footage and track can fill; plus notes."""
+    from templates.errors import TimelineError
+    from templates.placement import build_timeline
     from templates.registry import get_template
 
     if template is not None:
-        return get_template(template) if isinstance(template, str) else template
+        return (get_template(template) if isinstance(template, str) else template), []
     if not result.templates:
         raise TemplateError("no template given and the matcher ranked none; pass template= or give the matcher "
                             "the template cards (matcher.set_templates(templates.template_cards()))")
-    return get_template(result.templates[0].id)
+    notes, reasons = [], []
+    # A trial build is pure data and cheap: a short track or little footage can rule the best-ranked one out.
+    for cand in result.templates:
+        spec = get_template(cand.id)
+        try:
+            build_timeline(spec, footage, analysis, "", "", music_path=music_path)
+        except TimelineError as exc:
+            reasons.append(f"{spec.name}: {exc}")
+            continue
+        if reasons:
+            notes.append(f"template {spec.name} chosen; better-ranked ones could not be filled ({'; '.join(reasons)})")
+        return spec, notes
+    raise TemplateError("no ranked template fits this footage and track: " + "; ".join(reasons))
 
 
 def _titles(generator, brief: str, controls) -> list[dict[str, Any]]:
@@ -137,14 +152,15 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
 
         matcher.set_templates(template_cards())
         result = matcher.match(footage, brief)
-    spec = _pick_template(result, template)
+    music = music_id or (result.music[0].id if result.music else None)
+    music_path, analysis = matcher.track(music) if music else (None, None)
+    spec, template_notes = _pick_template(result, template, footage=footage, analysis=analysis,
+                                          music_path=music_path)
     report.stage("titles")
     titles = _titles(generator, brief, controls)
     state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
              "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
-             "notes": list(result.notes)}
-    music = music_id or (result.music[0].id if result.music else None)
-    music_path, analysis = matcher.track(music) if music else (None, None)
+             "notes": list(result.notes) + template_notes}
     state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None}
     picks = {"template": spec.name, "title": title if title is not None else (titles[0]["text"] if titles else ""),
              "copy": copy if copy is not None else (result.copy[0].title if result.copy else "")}

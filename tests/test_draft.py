@@ -137,3 +137,28 @@ def test_batch_cli_summarises(media, tmp_path, capsys):
                  "--generator", "tests.test_draft:fake_factory"]) == 0
     out = capsys.readouterr().out
     assert "1 ok, 1 failed" in out and "failed y" in out
+
+
+def test_a_short_track_skips_templates_it_cannot_fill(media, tmp_path):
+    """With a 14 s track, templates that need 20 s or more are passed over for one that fits (and it is noted)."""
+    from crossmodal_match.catalog import CopyLibrary
+
+    clip, _, _ = media
+    music = tmp_path / "short"
+    music.mkdir()
+    sr = 22050
+    y = np.zeros(sr * 14, dtype=np.float32)
+    for t in np.arange(0, 14, 0.5):
+        i = int(t * sr)
+        y[i:i + 600] += np.hanning(1200)[:600] * np.sin(np.arange(600) * 0.25)
+    sf.write(music / "short.wav", y, sr)
+    enc = WordEncoder()
+    library = MusicLibrary.from_folder(music)
+    analyses, _ = library.analyses()
+    m = Matcher(MatcherConfig(), text_encoder=enc, music=music_index(list(library), analyses, enc),
+                copy=copy_index(list(CopyLibrary.example()), enc))
+    m.set_templates([c for c in template_cards() if c.name in ("calm-vlog", "beat-cut-showcase")])
+    draft = make_draft([clip], "a calm slow vlog with long shots", generator=fake_generator, matcher=m,
+                       out_dir=tmp_path / "out", preview=True)
+    assert draft.template == "beat-cut-showcase"
+    assert any("calm-vlog" in n for n in draft.notes)
