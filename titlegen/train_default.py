@@ -49,11 +49,20 @@ class DefaultRecipe:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("decoder_layers", "max_source_tokens", "max_title_tokens", "pair_batch", "max_steps"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr}")
+        check_recipe(self, ("decoder_layers", "max_source_tokens", "max_title_tokens", "pair_batch", "max_steps"))
+
+
+def check_recipe(recipe, positive: tuple[str, ...]) -> None:
+    """Validate a training recipe: the named fields must be positive and ``lr`` in (0, 1).
+
+    Raises:
+        ConfigError: naming the field and its value.
+    """
+    for name in positive:
+        if getattr(recipe, name) <= 0:
+            raise ConfigError(f"{name} must be positive, got {getattr(recipe, name)}")
+    if not 0 < recipe.lr < 1:
+        raise ConfigError(f"lr must be in (0, 1), got {recipe.lr}")
 
 
 @torch.inference_mode()

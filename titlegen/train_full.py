@@ -31,13 +31,14 @@ from pathlib import Path
 import torch
 
 from titlegen.controls import Controls, encode_source
-from titlegen.errors import ConfigError, InputFileError
+from titlegen.errors import InputFileError
 from titlegen.model import (
     attach_encoder_lora,
     build_minilm_encoder_decoder,
     encoder_lora_state,
     save_default_decoder,
 )
+from titlegen.train_default import check_recipe
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,8 @@ class FullRecipe:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("decoder_layers", "encoder_r", "max_source_tokens", "pair_batch", "max_steps", "eval_every"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be in (0, 1), got {self.lr}")
+        check_recipe(self, ("decoder_layers", "encoder_r", "max_source_tokens", "pair_batch", "max_steps",
+                            "eval_every"))
 
 
 def _write_jsonl_gz(rows: list[dict], path: Path) -> None:
