@@ -186,8 +186,9 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / draft_id
     work = out_dir / f".{draft_id}.{uuid.uuid4().hex[:6]}.tmp"
-    # An existing draft (re-render) is copied first, so its other files survive and a failure changes nothing.
-    shutil.copytree(final, work) if final.is_dir() else work.mkdir()
+    # Outputs are written in a fresh folder; a re-render then moves just them into the draft (the draft's other
+    # files, such as uploaded footage, are never copied), the manifest last, so a failure changes nothing.
+    work.mkdir()
     try:
         render(timeline, work / VIDEO_FILE, preview=preview, cancel=cancel,
                on_progress=lambda f, _stage: report.stage("render", f))
@@ -199,10 +200,9 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
         (work / DRAFT_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
                                        encoding="utf-8")
         if final.is_dir():
-            old = out_dir / f".{draft_id}.{uuid.uuid4().hex[:6]}.old"
-            os.replace(final, old)
-            os.replace(work, final)
-            shutil.rmtree(old, ignore_errors=True)
+            for name in (VIDEO_FILE, CAPTIONS_FILE, COVER_FILE, DRAFT_FILE):
+                os.replace(work / name, final / name)
+            work.rmdir()
         else:
             os.replace(work, final)
     except BaseException:
