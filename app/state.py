@@ -13,6 +13,7 @@ app can be driven without loading MiniLM or rendering full videos.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ from titlegen.errors import TitleGenError
 from titlegen.model import DEFAULT_BASE as DEFAULT_TITLE_BASE  # the embedded, offline default
 
 HOME_ENV, FAKE_ENV, FAKES_MODULE_ENV = "CREATOR_STUDIO_HOME", "CREATOR_STUDIO_FAKE_MODELS", "CREATOR_STUDIO_FAKES"
+DEMO_ENV = "CREATOR_STUDIO_DEMO_MEDIA"  # set by app/launch.py: the demo media it made, as JSON
 VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "mkv")
 PHOTO_TYPES = tuple(sorted(ext.lstrip(".") for ext in PHOTO_EXTENSIONS))
 UPLOAD_TYPES = VIDEO_TYPES + PHOTO_TYPES
@@ -119,10 +121,25 @@ def _generator(base: str, adapter: str, click_model: str, fake: bool):
 
 
 @st.cache_resource(show_spinner="Preparing the demo media ...")
-def demo_media(folder: str) -> dict[str, Any]:
+def _make_demo_media(folder: str) -> dict[str, Any]:
     from templates.demo import make_demo_media
 
     return make_demo_media(folder)
+
+
+def demo_launch() -> dict[str, Any] | None:
+    """The demo media ``app/launch.py`` made (its ``make_demo_media`` result), when it started the studio."""
+    given = os.environ.get(DEMO_ENV, "")
+    if not given:
+        return None
+    media = json.loads(given)
+    files = [*media["clips"], *media["photos"]]
+    return media if files and all(Path(p).is_file() for p in files) else None
+
+
+def demo_media() -> dict[str, Any]:
+    """The demo clips, photo and music folder: the launcher's, or made once per process under the studio home."""
+    return demo_launch() or _make_demo_media(str(home() / "demo"))
 
 
 @st.cache_resource(show_spinner="Loading the catalogues and analysing the music ...", max_entries=2)
@@ -130,7 +147,7 @@ def _matcher(music_dir: str, copy_file: str, clip_checkpoint: str, root: str, fa
     from crossmodal_match import MatcherConfig, create_matcher
 
     base = Path(root)
-    config = MatcherConfig(music_dir=music_dir or demo_media(str(base / "demo"))["music_dir"],
+    config = MatcherConfig(music_dir=music_dir or demo_media()["music_dir"],
                            copy_file=copy_file or None, cache_dir=str(base / "cache"),
                            feedback_path=str(base / "feedback.sqlite"), models_dir=str(base / "fusion"),
                            clip_checkpoint=clip_checkpoint or None)
@@ -252,7 +269,7 @@ def add_demo_footage(draft_id: str) -> list[Path]:
     """Copy the demo clips and photo into the draft's footage folder (uuid names), like uploads; once a draft."""
     if demo_files(draft_id):
         return [Path(p) for p in demo_files(draft_id)]
-    media = demo_media(str(home() / "demo"))
+    media = demo_media()
     copies = []
     for src in [*media["clips"], *media["photos"]]:
         dst = footage_dir(draft_id) / f"{uuid.uuid4().hex}{Path(src).suffix}"
@@ -261,6 +278,12 @@ def add_demo_footage(draft_id: str) -> list[Path]:
         copies.append(dst)
     st.session_state.setdefault("demo_files", {})[draft_id] = [str(p) for p in copies]
     return copies
+
+
+def remove_demo_footage(draft_id: str) -> None:
+    """Take the demo footage out of the draft being set up (its copies are deleted)."""
+    for path in st.session_state.get("demo_files", {}).pop(draft_id, []):
+        Path(path).unlink(missing_ok=True)
 
 
 def demo_files(draft_id: str) -> list[str]:

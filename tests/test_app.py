@@ -124,12 +124,44 @@ def test_demo_media_fills_in_footage_and_brief(home):
     at = new_session(home)
     button(at, "Use demo media").click().run()
     assert at.text_input(key="brief").value.startswith("A sunny day out")
-    assert any("sunset-walk.mp4 (demo)" in c.value for c in at.caption)
+    assert any("sunset-walk.mp4 (demo)" in i.value for i in at.info)
     button(at, "Make my draft").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     (folder,) = drafts(at, home)
     data = json.loads((folder / "draft.json").read_text())
     assert data["music"]["id"].endswith("bpm.wav") and len(data["footage_paths"]) == 4
+
+
+def test_started_by_the_launcher_a_session_opens_on_the_demo(home, tmp_path, monkeypatch):
+    """app/launch.py makes the demo media and names it in CREATOR_STUDIO_DEMO_MEDIA: footage and brief are filled
+    in, once a session; the demo can be removed to start from one's own files."""
+    from templates.demo import DEMO_BRIEF, make_demo_media
+
+    monkeypatch.setenv("CREATOR_STUDIO_DEMO_MEDIA", json.dumps(make_demo_media(tmp_path / "media")))
+    at = new_session(home)
+    assert at.text_input(key="brief").value == DEMO_BRIEF
+    assert "sunset-walk.mp4 (demo)" in at.info[0].value
+    copies = [p for p in workspace(at, home).rglob("*") if p.is_file()]
+    assert len(copies) == 4 and all(len(p.stem) == 32 for p in copies)
+    button(at, "Remove demo media").click().run()
+    assert not at.exception and not at.info and button(at, "Use demo media")
+    assert not [p for p in workspace(at, home).rglob("*") if p.is_file()]
+    at.run()
+    assert not at.info, "the demo is filled in once a session, not again after it was removed"
+
+
+def test_the_launcher_serves_headless_on_loopback(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("launch", ROOT / "app" / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
+    monkeypatch.setenv("STREAMLIT_SERVER_PORT", "8765")
+    cmd = launch.streamlit_command(launch._parser().parse_args(["--", "--server.fileWatcherType", "none"]))
+    assert cmd[1:5] == ["-m", "streamlit", "run", str(ROOT / "app" / "studio.py")]
+    flags = dict(zip(cmd[5::2], cmd[6::2]))
+    assert flags == {"--server.address": "127.0.0.1", "--server.port": "8765", "--server.headless": "true",
+                     "--browser.gatherUsageStats": "false", "--server.fileWatcherType": "none"}
 
 
 BAD_UPLOADS = {

@@ -19,15 +19,25 @@ def _use_demo() -> None:
         st.session_state.brief = DEMO_BRIEF
 
 
+if state.demo_launch() and not st.session_state.get("demo_offered"):
+    # Started by app/launch.py: the first draft of a session starts from the demo, one click away.
+    st.session_state.demo_offered = True
+    _use_demo()
+
 uploads = st.file_uploader("Clips and photos", type=list(state.UPLOAD_TYPES), accept_multiple_files=True,
                            key=f"uploads_{draft_id}", max_upload_size=state.upload_limit_mb(),
                            help=f"Up to {state.upload_limit_mb()} MB a file. Files are stored under new names "
                                 "in your session's own folder.")
-st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
-          help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")
 demo = state.demo_files(draft_id)
 if demo:
-    st.caption("Demo footage: " + ", ".join(state.display_name(p) for p in demo))
+    names, remove = st.columns([4, 1])
+    names.info("Demo footage in this draft: " + ", ".join(state.display_name(p) for p in demo)
+               + ". Remove it to use only your own files.", icon=":material/auto_awesome:")
+    remove.button("Remove demo media", icon=":material/close:", on_click=state.remove_demo_footage,
+                  args=(draft_id,))
+else:
+    st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
+              help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")
 
 brief = st.text_input("Brief", key="brief", max_chars=200, placeholder="e.g. A lazy Sunday picnic by the lake")
 with st.expander("Title style", expanded=False):
