@@ -73,31 +73,27 @@ def record_picks(folder: Path, action: str) -> None:
         record(kind, candidate_id, action)
 
 
-def swap(folder: Path, kind: str, candidate: dict[str, Any], ctl, *, on_progress: Progress):
-    """Use another ranked candidate; re-render the preview. Music needs ``make_draft`` (``rerender`` keeps the
-    track), which analyses the footage again; templates and copy lines re-render from the stored analyses."""
-    make_draft, rerender = state.draft_api()
-    data = load(folder)
-    old = picks(data)[kind]
-    if kind == "music":
-        p = data["picks"]
-        draft = make_draft(data["footage_paths"], data["brief"], template=p["template"], title=p["title"],
-                           copy=p["copy"], music_id=candidate["id"], generator=state.generator(),
-                           matcher=state.matcher(), out_dir=folder.parent, draft_id=folder.name, preview=True,
-                           controls=ctl, on_progress=on_progress)
-    elif kind == "template":
-        draft = rerender(folder, template=candidate["id"], preview=True, on_progress=on_progress)
-    else:
-        draft = rerender(folder, copy=candidate["title"], preview=True, on_progress=on_progress)
-    record(kind, old, "swapped_out")
-    record(kind, candidate["id"], "swapped_in")
-    return draft
+def swap(folder: Path, kind: str, candidate: dict[str, Any], *, on_progress: Progress):
+    """Use another ranked candidate (music, template or copy line): ``edit`` with it."""
+    change = {"music": "music_id", "template": "template", "copy": "copy"}[kind]
+    return edit(folder, on_progress=on_progress, **{change: candidate["title"] if kind == "copy"
+                                                    else candidate["id"]})
 
 
 def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes: str | None):
-    """Re-render after an edit (title, copy, template) from the stored analyses: no re-analysis."""
+    """Re-render after an edit (title, copy, template, music_id) from the stored analyses: no re-analysis (a new
+    track re-cuts the same footage on its beats). A ranked pick that changed is logged as swapped out / in."""
     _, rerender = state.draft_api()
-    return rerender(folder, preview=preview, on_progress=on_progress, **changes)
+    before = picks(load(folder))
+    if changes.get("music_id"):
+        changes["matcher"] = state.matcher()  # it knows the tracks (and has their analyses cached)
+    draft = rerender(folder, preview=preview, on_progress=on_progress, **changes)
+    after = picks(load(folder))
+    for kind in KINDS:
+        if after[kind] != before[kind]:
+            record(kind, before[kind], "swapped_out")
+            record(kind, after[kind], "swapped_in")
+    return draft
 
 
 def titles(brief: str, ctl, n: int) -> list[dict[str, Any]]:
@@ -138,6 +134,13 @@ def track_file(track_id: str) -> str | None:
         return state.matcher().track(track_id)[0]
     except ConfigError:
         return None
+
+
+def music_choices(data: dict[str, Any]) -> dict[str, str]:
+    """Track id -> ``#rank title (score)`` of the draft's ranked music, the draft's own track first if unranked."""
+    choices = {c["id"]: f"#{c['rank']} {c['title']} (score {c['score']:.2f})" for c in data["match"]["music"]}
+    own = data["music"]["id"]
+    return choices if own is None or own in choices else {own: own, **choices}
 
 
 def template_description(name: str) -> str:

@@ -5,7 +5,8 @@ The generator and the matcher are passed in (this package never imports ``titleg
 the studio and batch jobs share one path. A draft folder holds ``draft.json`` (choices, ranked candidates with
 their reasons, the analyses, the timeline), ``draft.mp4``, ``captions.srt`` and ``cover.jpg``; it is assembled
 under a temporary name and renamed into place, so a failed or cancelled draft leaves nothing half-written.
-``rerender`` rebuilds a draft after an edit from its stored analyses, without analysing anything again.
+``rerender`` rebuilds a draft after an edit (title, caption, template or music) from its stored analyses, without
+analysing the footage again.
 """
 
 from __future__ import annotations
@@ -230,19 +231,35 @@ def load_draft(folder: str | os.PathLike) -> dict[str, Any]:
 
 
 def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str | None = None,
-             template: str | None = None, preview: bool = False, on_progress: Progress | None = None,
-             cancel=None) -> Draft:
-    """Render a draft again after an edit (title, caption, template), from its stored analyses: no re-analysis.
+             template: str | None = None, music_id: str | None = None, matcher=None, preview: bool = False,
+             on_progress: Progress | None = None, cancel=None) -> Draft:
+    """Render a draft again after an edit (title, caption, template, music), from its stored analyses: the
+    footage is never analysed again.
+
+    Args:
+        folder: the draft folder (holds ``draft.json``).
+        title, copy, template: new picks; None keeps the draft's.
+        music_id: another track of the matcher's catalogue; the timeline is re-cut on its beats from the stored
+            footage analyses (the track's own analysis comes from the matcher, which caches it by file hash).
+        matcher: the ``crossmodal_match.Matcher`` that knows ``music_id`` (needed only with ``music_id``).
+        preview, on_progress, cancel: as ``make_draft``.
 
     Raises:
-        TemplateError: the folder holds no readable draft; RenderError / RenderCancelled as ``make_draft``
-            (the previous files stay as they were).
+        TemplateError: the folder holds no readable draft, or ``music_id`` without a matcher; the matcher's
+            ``ConfigError`` for a track it does not know; ``TimelineError`` when the track cannot fill the
+            template; RenderError / RenderCancelled as ``make_draft`` (the previous files stay as they were).
     """
     folder = Path(folder)
     data = load_draft(folder)
     picks = dict(data["picks"])
     picks.update({k: v for k, v in (("title", title), ("copy", copy), ("template", template)) if v is not None})
     state = {k: data[k] for k in ("brief", "footage_paths", "footage", "match", "titles", "music", "notes")}
+    if music_id is not None and music_id != data["music"]["id"]:
+        if matcher is None:
+            raise TemplateError(f"cannot swap the music to {music_id!r} without the matcher that knows the track; "
+                                "pass matcher=")
+        path, analysis = matcher.track(music_id)
+        state["music"] = {"id": music_id, "path": path, "analysis": analysis.to_dict() if analysis else None}
     report = _Reporter(on_progress)
     return _build(state, picks, out_dir=folder.parent, draft_id=folder.name, preview=preview, report=report,
                   cancel=cancel)

@@ -235,14 +235,48 @@ def test_match_shows_explained_candidates_and_swaps(with_draft, home):
     assert actions[("template", new)] == ("swapped_in",) and actions[("template", before)] == ("swapped_out",)
 
 
-def test_swapping_music_re_renders_with_the_new_track(with_draft, home):
+def _no_footage_analysis(monkeypatch) -> None:
+    import crossmodal_match.footage
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the footage was analysed again")
+
+    monkeypatch.setattr(crossmodal_match.footage, "analyze_footage", refuse)
+
+
+def test_swapping_music_re_renders_with_the_new_track_without_re_analysis(with_draft, home, monkeypatch):
     at = with_draft
     at.switch_page("app_pages/match.py").run()
+    folder = drafts(at, home)[0]
+    before = json.loads((folder / "draft.json").read_text())
     use = [b for b in at.button if b.key and b.key.startswith("use_music_")][0]
+    new = use.key.removeprefix("use_music_")
+    _no_footage_analysis(monkeypatch)
     use.click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    data = json.loads((drafts(at, home)[0] / "draft.json").read_text())
-    assert data["music"]["id"] == use.key.removeprefix("use_music_")
+    data = json.loads((folder / "draft.json").read_text())
+    assert data["music"]["id"] == new != before["music"]["id"]
+    assert data["picks"] == before["picks"] and data["footage"] == before["footage"]
+    assert data["timeline"]["audio"]["source"].endswith(new)
+    actions = shown_actions(home, at.session_state["sid"])
+    assert actions[("music", new)] == ("swapped_in",) and actions[("music", before["music"]["id"])] == \
+        ("swapped_out",)
+
+
+def test_draft_page_swaps_the_music_and_re_renders(with_draft, home, monkeypatch):
+    at = with_draft
+    at.switch_page("app_pages/draft.py").run()
+    folder = drafts(at, home)[0]
+    old = json.loads((folder / "draft.json").read_text())["music"]["id"]
+    music = [s for s in at.selectbox if s.label.startswith("Music")][0]
+    assert music.value == old and all(o.startswith("#") for o in music.options)  # "#rank title (score)"
+    new = next(c for c in json.loads((folder / "draft.json").read_text())["match"]["music"] if c["id"] != old)["id"]
+    _no_footage_analysis(monkeypatch)
+    music.set_value(new)
+    [b for b in at.button if b.label == "Apply and re-render"][0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert json.loads((folder / "draft.json").read_text())["music"]["id"] == new
+    assert any(f"music **{new}**" in c.value for c in at.caption)
 
 
 # ---- Titles ---------------------------------------------------------------------------------------------------

@@ -31,6 +31,14 @@ def fake_generator(briefs, num_titles=5, controls=None):
     return [[Cand("Golden hour at the lake"), Cand("A quiet lake day", "sample")] for _ in briefs]
 
 
+def _click_track(path, *, bpm: float, seconds: int = 30, sr: int = 22050):
+    y = np.zeros(sr * seconds, dtype=np.float32)
+    for k, t in enumerate(np.arange(0, seconds, 60 / bpm)):
+        i = int(t * sr)
+        y[i:i + 600] += (1.0 if k % 4 == 0 else 0.5) * np.hanning(1200)[:600] * np.sin(np.arange(600) * 0.25)
+    sf.write(path, y, sr)
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     root = tmp_path_factory.mktemp("media")
@@ -39,25 +47,24 @@ def media(tmp_path_factory):
     still = photo(root / "still.jpg")
     music = root / "music"
     music.mkdir()
-    sr, bpm = 22050, 120
-    y = np.zeros(sr * 30, dtype=np.float32)
-    for k, t in enumerate(np.arange(0, 30, 60 / bpm)):
-        i = int(t * sr)
-        y[i:i + 600] += (1.0 if k % 4 == 0 else 0.5) * np.hanning(1200)[:600] * np.sin(np.arange(600) * 0.25)
-    sf.write(music / "beat.wav", y, sr)
+    _click_track(music / "beat.wav", bpm=120)
     return clip, still, music
+
+
+def _matcher(music) -> Matcher:
+    """A matcher over the tracks of ``music`` and the example copy lines, with the word encoder."""
+    from crossmodal_match.catalog import CopyLibrary
+
+    enc = WordEncoder()
+    library = MusicLibrary.from_folder(music)
+    analyses, _ = library.analyses()
+    return Matcher(MatcherConfig(), text_encoder=enc, music=music_index(list(library), analyses, enc),
+                   copy=copy_index(list(CopyLibrary.example()), enc))
 
 
 @pytest.fixture(scope="module")
 def matcher(media):
-    _, _, music = media
-    enc = WordEncoder()
-    library = MusicLibrary.from_folder(music)
-    analyses, _ = library.analyses()
-    from crossmodal_match.catalog import CopyLibrary
-
-    return Matcher(MatcherConfig(), text_encoder=enc, music=music_index(list(library), analyses, enc),
-                   copy=copy_index(list(CopyLibrary.example()), enc))
+    return _matcher(media[2])
 
 
 def test_one_click_draft_writes_the_whole_folder(media, matcher, tmp_path):
@@ -85,6 +92,42 @@ def test_rerender_after_an_edit_keeps_the_analyses(media, matcher, tmp_path):
     data = json.loads((draft.folder / "draft.json").read_text(encoding="utf-8"))
     assert data["picks"]["title"] == "My own title"
     assert any(o["text"] == "My own title" for o in data["timeline"]["overlays"])
+
+
+def test_rerender_swaps_the_music_and_recuts_on_its_beats_without_re_analysis(media, tmp_path, monkeypatch):
+    from crossmodal_match.errors import ConfigError
+
+    clip, _, _ = media
+    music = tmp_path / "music"
+    music.mkdir()
+    _click_track(music / "a-120.wav", bpm=120)
+    _click_track(music / "b-90.wav", bpm=90)
+    m = _matcher(music)
+    draft = make_draft([clip], "lake day", generator=fake_generator, matcher=m, out_dir=tmp_path / "out",
+                       preview=True, template="beat-cut-showcase", title="Kept title")
+    other = next(t for t in ("a-120.wav", "b-90.wav") if t != draft.music_id)
+    before = load_draft(draft.folder)
+
+    def no_analysis(*_a, **_k):
+        raise AssertionError("the footage was analysed again")
+
+    monkeypatch.setattr(m, "analyze_footage", no_analysis)
+    with pytest.raises(TemplateError, match="matcher="):
+        rerender(draft.folder, music_id=other, preview=True)
+    with pytest.raises(ConfigError, match="no track"):
+        rerender(draft.folder, music_id="nope.wav", matcher=m, preview=True)
+    again = rerender(draft.folder, music_id=other, matcher=m, preview=True)
+    after = load_draft(draft.folder)
+    assert again.music_id == other and after["music"]["id"] == other and after["music"]["path"].endswith(other)
+    assert after["picks"] == before["picks"] == {**before["picks"], "title": "Kept title"}
+    assert after["footage"] == before["footage"]  # the stored analyses, reused
+    old_beats, new_beats = before["timeline"]["beats_s"], after["timeline"]["beats_s"]
+    step = 60 / (90 if other == "b-90.wav" else 120)
+    assert np.median(np.diff(new_beats)) == pytest.approx(step, abs=0.03)
+    assert np.median(np.diff(old_beats)) != pytest.approx(step, abs=0.03)
+    assert after["timeline"]["audio"]["source"].endswith(other)
+    for cut in [c["start_s"] for c in after["timeline"]["clips"]][1:]:  # every cut on a beat of the new track
+        assert min(abs(cut - b) for b in new_beats) < 0.03
 
 
 def test_bad_requests_leave_nothing(media, matcher, tmp_path):
@@ -141,8 +184,6 @@ def test_batch_cli_summarises(media, tmp_path, capsys):
 
 def test_a_short_track_skips_templates_it_cannot_fill(media, tmp_path):
     """With a 14 s track, templates that need 20 s or more are passed over for one that fits (and it is noted)."""
-    from crossmodal_match.catalog import CopyLibrary
-
     clip, _, _ = media
     music = tmp_path / "short"
     music.mkdir()
@@ -152,11 +193,7 @@ def test_a_short_track_skips_templates_it_cannot_fill(media, tmp_path):
         i = int(t * sr)
         y[i:i + 600] += np.hanning(1200)[:600] * np.sin(np.arange(600) * 0.25)
     sf.write(music / "short.wav", y, sr)
-    enc = WordEncoder()
-    library = MusicLibrary.from_folder(music)
-    analyses, _ = library.analyses()
-    m = Matcher(MatcherConfig(), text_encoder=enc, music=music_index(list(library), analyses, enc),
-                copy=copy_index(list(CopyLibrary.example()), enc))
+    m = _matcher(music)
     m.set_templates([c for c in template_cards() if c.name in ("calm-vlog", "beat-cut-showcase")])
     draft = make_draft([clip], "a calm slow vlog with long shots", generator=fake_generator, matcher=m,
                        out_dir=tmp_path / "out", preview=True)

@@ -54,7 +54,6 @@ if st.button("Make my draft", type="primary", icon=":material/bolt:", width="str
             footage, brief, ctl, draft_id=draft_id, on_progress=progress))
         if draft is not None:
             state.set_current(draft.folder)
-            st.session_state.create_controls = ctl
             state.next_pending()
             st.session_state.last_made = draft.folder
 

@@ -1,4 +1,5 @@
-"""Draft: watch it (fast preview first), edit title / caption / template and re-render, render full, download."""
+"""Draft: watch it (fast preview first), edit title / caption / template / music and re-render, render full,
+download."""
 
 import streamlit as st
 
@@ -40,8 +41,12 @@ with st.form("edit"):
     names = actions.template_names()
     template = st.selectbox("Template", names, index=names.index(picks["template"]) if picks["template"] in names
                             else 0, format_func=actions.template_label)
+    tracks = actions.music_choices(data)
+    music = st.selectbox("Music (the footage is re-cut on the new track's beats)", list(tracks),
+                         index=list(tracks).index(data["music"]["id"]) if data["music"]["id"] in tracks else 0,
+                         format_func=tracks.get, disabled=not tracks)
     if st.form_submit_button("Apply and re-render", icon=":material/refresh:"):
-        _ask("edit", title=title, copy=copy, template=template)
+        _ask("edit", title=title, copy=copy, template=template, music_id=music)
         st.rerun()
 
 st.markdown("**Download**")

@@ -18,9 +18,8 @@ def _ask_swap(kind: str, candidate: dict) -> None:
 
 if "swap" in st.session_state:
     kind, candidate = st.session_state.pop("swap")
-    controls = st.session_state.get("create_controls")
     widgets.run_job(f"Using {candidate['title']}", lambda progress: actions.swap(
-        folder, kind, candidate, controls, on_progress=progress))
+        folder, kind, candidate, on_progress=progress))
 
 data = actions.load(folder)
 picked = actions.picks(data)
