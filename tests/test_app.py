@@ -235,6 +235,27 @@ def test_match_shows_explained_candidates_and_swaps(with_draft, home):
     assert actions[("template", new)] == ("swapped_in",) and actions[("template", before)] == ("swapped_out",)
 
 
+def test_templates_show_a_still_of_their_look_cached_on_disk(with_draft, home):
+    at = with_draft
+    at.switch_page("app_pages/match.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ranked = json.loads((drafts(at, home)[0] / "draft.json").read_text())["match"]["template"][:5]
+    assert len(at.get("image")) == len(ranked)
+    stills = sorted((home / "thumbnails").glob("*.jpg"))
+    assert {p.name.rsplit("-", 1)[0] for p in stills} >= {c["id"] for c in ranked}
+    from PIL import Image
+
+    import templates
+
+    for path in stills:  # small, in the template's aspect
+        width, height = Image.open(path).size
+        aspect_w, aspect_h = map(int, templates.get_template(path.name.rsplit("-", 1)[0]).aspect.split(":"))
+        assert width == 160 and abs(height - 160 * aspect_h / aspect_w) <= 2
+    mtimes = {p: p.stat().st_mtime_ns for p in stills}
+    at.run()
+    assert {p: p.stat().st_mtime_ns for p in stills} == mtimes, "read from the disk cache, not made again"
+
+
 def _no_footage_analysis(monkeypatch) -> None:
     import crossmodal_match.footage
 

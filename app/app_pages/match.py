@@ -3,6 +3,8 @@
 import streamlit as st
 
 import actions
+import state
+import thumbnails
 import widgets
 
 SHOWN = 5
@@ -43,7 +45,13 @@ def _candidate(kind: str, candidate: dict) -> None:
                           args=(kind, candidate))
         st.caption(candidate["reason"])
         if kind == "template":
-            st.write(actions.template_description(candidate["id"]))
+            still, about = st.columns([1, 4])
+            try:
+                still.image(str(thumbnails.thumbnail(candidate["id"])), width=110,
+                            caption="its look, on demo footage")
+            except state.USER_ERRORS as exc:
+                still.caption(f"no preview still: {state.message(exc)}")
+            about.write(actions.template_description(candidate["id"]))
         if kind == "music":
             path, moment = actions.track_file(candidate["id"]), candidate.get("moment_s")
             if path is None:
