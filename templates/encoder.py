@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import numpy as np
 
@@ -194,9 +195,14 @@ class FrameEncoder:
             self._stderr.close()
 
     def _errors(self) -> str:
-        self._stderr.seek(0)
-        text = self._stderr.read().decode("utf-8", errors="replace").strip()
-        return text[-STDERR_TAIL_CHARS:] or "(no message)"
+        return stderr_tail(self._stderr)
+
+
+def stderr_tail(file: IO[bytes]) -> str:
+    """The last ``STDERR_TAIL_CHARS`` of what an ffmpeg child wrote to its stderr ``file``, for an error message."""
+    file.seek(0)
+    text = file.read().decode("utf-8", errors="replace").strip()
+    return text[-STDERR_TAIL_CHARS:] or "(no message)"
 
 
 def write_wav(path: Path, chunks: Iterable[np.ndarray], *, rate_hz: int) -> None:

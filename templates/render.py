@@ -19,6 +19,7 @@ one, never half of one; failures raise :class:`~templates.errors.RenderError` na
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from templates.captions import write_srt
+from templates.decoder import Decoders, VideoStream
 from templates.encoder import (EncodeSettings, FrameEncoder, full_settings, preview_settings, temp_path_for,
                                write_wav)
 from templates.errors import RenderError, TemplateError
@@ -135,6 +137,7 @@ def _render_to(timeline: Timeline, settings: EncodeSettings, *, video_path: Path
     n_frames = max(1, round(timeline.duration_s * settings.fps))
     with Sources(timeline, out_size=size) as sources:
         sources.open(cancel=cancel, progress=progress)
+        sources.plan(fps=settings.fps, n_frames=n_frames)
         layers = [_overlay_layer(o, frame_size=size) for o in timeline.overlays if o.text.strip()]
         _write_audio(timeline, audio_path, cancel=cancel, progress=progress)
         composite = _picture(sources, duration_s=timeline.duration_s, overlays=layers)
@@ -298,27 +301,30 @@ def _spans(timeline: Timeline) -> list[tuple[TimelineClip, float]]:
 
 
 class Sources:
-    """The pictures of a timeline's clips, each source open only while it is needed.
+    """The pictures of a timeline's clips, each video decoded by one reader per source, not per cut.
 
-    Videos are probed up front (:meth:`open`: a missing or unreadable file fails before anything is encoded),
-    then read by one moviepy ``VideoFileClip`` (one ffmpeg child) per clip, opened at the clip's first frame and
-    closed once it is past (:meth:`release_before`), so a long draft never holds dozens of decoders. ffmpeg
-    decodes each video at the scale its framing needs (:func:`~templates.framing.decode_scale`). Photos are read
-    once, EXIF orientation applied, and scaled the same way. While ``building`` is True the clips answer black
-    frames: moviepy evaluates frame 0 of every clip while it builds the composite, and no source should open for it.
+    Videos are probed up front (:meth:`open`: a missing or unreadable file fails before anything is encoded).
+    Frames come from :class:`~templates.decoder.Decoders`: one ffmpeg child per source file (and decode size),
+    reading forward, told by :meth:`plan` which frame each output frame shows, so the many cuts of a beat-cut draft
+    that come from one file share its decoder and the frames they repeat are decoded once. ffmpeg decodes each video
+    at the scale its framing needs (:func:`~templates.framing.decode_scale`). Photos are read once, EXIF orientation
+    applied, and scaled the same way. While ``building`` is True the clips answer black frames: moviepy evaluates
+    frame 0 of every clip while it builds the composite, and no source should open for it.
 
     Args:
         timeline: the draft.
         out_size: output (width, height), pixels.
+        decoders: where the video frames come from (default: a new :class:`~templates.decoder.Decoders`).
     """
 
-    def __init__(self, timeline: Timeline, *, out_size: tuple[int, int]) -> None:
+    def __init__(self, timeline: Timeline, *, out_size: tuple[int, int], decoders: Decoders | None = None) -> None:
         self.building = True
         self.spans = _spans(timeline)
         self.out_size = out_size
+        self.decoders = decoders or Decoders()
         self._infos: dict[str, dict[str, Any]] = {}
         self._photos: dict[tuple[str, tuple[float, ...], str], Image.Image] = {}
-        self._readers: dict[int, Any] = {}
+        self._streams: dict[int, VideoStream] = {}
 
     def __enter__(self) -> Sources:
         return self
@@ -342,25 +348,42 @@ class Sources:
             if progress is not None:
                 progress.stage("open", n / len(self.spans))
 
+    def plan(self, *, fps: float, n_frames: int) -> None:
+        """Tell the decoders which source frame each of the ``n_frames`` output frames at ``fps`` shows, and start
+        the first ones.
+
+        Times are computed as moviepy computes them when it composes frame ``i`` (``i / fps``, minus the clip's
+        start), so the plan names the frames that will be asked for.
+        """
+        uses = []
+        for index, (clip, length_s) in enumerate(self.spans):
+            if clip.kind == "photo":
+                continue
+            stream = self._stream(index)
+            first = max(0, math.floor(clip.start_s * fps) - 1)
+            for i in range(first, n_frames):
+                t = i / fps
+                if t >= clip.start_s + length_s:
+                    break
+                if t >= clip.start_s:
+                    uses.append((stream, clip.src_start_s + (t - clip.start_s), t))
+        self.decoders.plan(uses)
+        self.decoders.start()
+
     def picture(self, index: int, *, t_s: float) -> np.ndarray | Image.Image:
         """The source picture of clip ``index`` at clip time ``t_s`` (uncropped, any size)."""
         clip, _ = self.spans[index]
         if clip.kind == "photo":
             return self._photo(clip)
-        reader = self._readers.get(index) or self._open_reader(index)
-        # the reader's last frame, not past it: moviepy warns and repeats the last frame beyond the end
-        last_s = max(0.0, reader.duration - 1.0 / max(reader.fps or 1.0, 1.0))
-        return reader.get_frame(min(max(clip.src_start_s + t_s, 0.0), last_s))
+        return self.decoders.frame(self._stream(index), clip.src_start_s + t_s, now_s=clip.start_s + t_s)
 
     def release_before(self, t_s: float) -> None:
-        """Close the readers of clips that are off screen for good by timeline time ``t_s``."""
-        for index in [i for i in self._readers if self.spans[i][0].start_s + self.spans[i][1] < t_s]:
-            self._readers.pop(index).close()
+        """Drop the frames and readers no clip needs from timeline time ``t_s`` on."""
+        self.decoders.release_before(t_s)
 
     def close(self) -> None:
         """Close every reader (reaping its ffmpeg child) and drop the photos."""
-        while self._readers:
-            self._readers.popitem()[1].close()
+        self.decoders.close()
         self._photos.clear()
 
     def _info(self, source: str) -> dict[str, Any]:
@@ -368,23 +391,21 @@ class Sources:
             self._infos[source] = _probe(source, stream="video")
         return self._infos[source]
 
-    def _open_reader(self, index: int) -> Any:
-        from moviepy import VideoFileClip
-
-        clip, _ = self.spans[index]
-        info = self._info(clip.source)
-        width, height = info["video_size"]
-        if abs(info.get("video_rotation", 0)) in (90, 270):
-            width, height = height, width
-        # ffmpeg scales while decoding, in its own process: the frames arrive at the size framing needs
-        scale = decode_scale(source_size=(width, height), crop=clip.crop, out_size=self.out_size, motion=clip.motion)
-        target = (max(2, round(width * scale)), max(2, round(height * scale)))
-        try:
-            reader = VideoFileClip(clip.source, audio=False, target_resolution=target)
-        except Exception as exc:
-            raise RenderError(f"cannot read video source {clip.source!r}: {exc}") from exc
-        self._readers[index] = reader
-        return reader
+    def _stream(self, index: int) -> VideoStream:
+        """Clip ``index``'s video at the size its framing needs (clips sharing a file and a size share one)."""
+        if index not in self._streams:
+            clip, _ = self.spans[index]
+            info = self._info(clip.source)
+            width, height = info["video_size"]
+            if abs(info.get("video_rotation", 0)) in (90, 270):
+                width, height = height, width
+            # ffmpeg scales while decoding, in its own process: the frames arrive at the size framing needs
+            scale = decode_scale(source_size=(width, height), crop=clip.crop, out_size=self.out_size,
+                                 motion=clip.motion)
+            size = (max(2, round(width * scale)), max(2, round(height * scale)))
+            self._streams[index] = VideoStream(source=clip.source, size=size, fps=info.get("video_fps") or 1.0,
+                                               duration_s=info.get("video_duration") or 0.0)
+        return self._streams[index]
 
     def _photo(self, clip: TimelineClip) -> Image.Image:
         key = (clip.source, tuple(clip.crop), clip.motion)
