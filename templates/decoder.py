@@ -16,6 +16,7 @@ Uses the ffmpeg binary of ``imageio-ffmpeg`` (the one moviepy uses); no moviepy 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import subprocess
 import tempfile
@@ -34,9 +35,9 @@ SEEK_AHEAD_S = 2.0
 # Open decoders at once: each ffmpeg child holds its decoder's frame buffers (tens of MB at 1080p, more at 4K).
 # Sources beyond this are closed least recently used first and reopened (seeked) when next needed.
 MAX_OPEN_DECODERS = 4
-# Frames kept for a later cut, over all sources: a preview keeps hundreds, a full-size render a few seconds' worth;
-# past this a frame is not kept and its later cut decodes it again (seeks), so memory stays bounded.
-KEEP_BUDGET_BYTES = 160 * 2**20
+# Frames kept for a later cut, over all sources: a preview keeps hundreds, a 720x1280 render about 90 (3 s at 30 fps);
+# past this the frame shown again last is dropped and decoded again for its cut (a seek), so memory stays bounded.
+KEEP_BUDGET_BYTES = 256 * 2**20
 SCALER = "bicubic"  # moviepy's default, so frames match those of VideoFileClip(target_resolution=...)
 
 
@@ -122,7 +123,10 @@ class VideoReader:
 
 
 class KeepBudget:
-    """Bytes of kept frames, shared by the sources of one render.
+    """Bytes of kept frames, shared by the sources of one render; when full, the frame shown again last goes.
+
+    Dropping the kept frame whose next showing is furthest away (Belady's rule, exact here because the plan says
+    when each frame comes back) makes the fewest later cuts decode again.
 
     Args:
         limit: the most bytes kept at once.
@@ -131,16 +135,22 @@ class KeepBudget:
     def __init__(self, limit: int = KEEP_BUDGET_BYTES) -> None:
         self.limit = limit
         self.used = 0
+        self._kept: dict[tuple[FrameSource, int], int] = {}  # (source, frame) -> bytes
 
-    def take(self, nbytes: int) -> bool:
-        """Reserve ``nbytes``; False (nothing reserved) when that would pass the limit."""
-        if self.used + nbytes > self.limit:
-            return False
+    def keep(self, owner: FrameSource, index: int, nbytes: int, *, next_use_s: float) -> bool:
+        """Reserve ``nbytes`` for frame ``index`` of ``owner``, next shown at ``next_use_s``; False when every kept
+        frame comes back sooner than this one and there is no room."""
+        while self.used + nbytes > self.limit:
+            victim = max(self._kept, key=lambda k: k[0].next_use(k[1]), default=None)
+            if victim is None or victim[0].next_use(victim[1]) <= next_use_s:
+                return False
+            victim[0].drop(victim[1])
+        self._kept[(owner, index)] = nbytes
         self.used += nbytes
         return True
 
-    def give(self, nbytes: int) -> None:
-        self.used -= nbytes
+    def give(self, owner: FrameSource, index: int) -> None:
+        self.used -= self._kept.pop((owner, index), 0)
 
 
 class FrameSource:
@@ -160,7 +170,7 @@ class FrameSource:
         self.reader: VideoReader | None = None
         self.opened = 0  # readers started so far (a measure of seeking; tests read it)
         self._open_reader = open_reader
-        self._last_use: dict[int, float] = {}  # frame -> latest timeline time it is shown, from the plan
+        self._uses: dict[int, list[float]] = {}  # frame -> the timeline times it is shown (sorted), from the plan
         self._expiry: list[tuple[float, int]] = []  # heap of (time, frame): release_before drops the past cheaply
         self._kept: dict[int, np.ndarray] = {}  # frames passed that the plan shows again later
         self._latest: np.ndarray | None = None  # the last frame read: asked again, or repeated past the real end
@@ -171,16 +181,15 @@ class FrameSource:
 
     def need(self, index: int, *, at_s: float) -> None:
         """Plan: frame ``index`` is shown at timeline time ``at_s`` seconds."""
-        if at_s > self._last_use.get(index, float("-inf")):
-            self._last_use[index] = at_s
-            heapq.heappush(self._expiry, (at_s, index))
+        bisect.insort(self._uses.setdefault(index, []), at_s)
+        heapq.heappush(self._expiry, (at_s, index))
         self.last_needed_s = max(self.last_needed_s, at_s)
         if at_s < self.first_needed_s:
             self.first_needed_s, self._first_index = at_s, index
 
     def start(self) -> None:
         """Start the reader at the first planned frame now, so its decoder seeks while other work goes on."""
-        if self.reader is None and self._last_use:
+        if self.reader is None and self._uses:
             self._open(self._first_index, now_s=self.first_needed_s)
 
     def frame(self, index: int, *, now_s: float) -> np.ndarray:
@@ -205,8 +214,9 @@ class FrameSource:
                                       f"{index / self.stream.fps:.2f} s: {reader.errors()}")
                 return self._latest
             self._latest, self._latest_index = picture, at
-            if self._last_use.get(at, float("-inf")) >= now_s and at not in self._kept \
-                    and self._budget.take(picture.nbytes):
+            later = self._next_use_after(at, now_s)
+            if later is not None and at not in self._kept \
+                    and self._budget.keep(self, at, picture.nbytes, next_use_s=later):
                 self._kept[at] = picture
         return self._latest
 
@@ -214,9 +224,11 @@ class FrameSource:
         """Forget frames last shown before timeline time ``now_s``; stop the reader once the plan is over."""
         while self._expiry and self._expiry[0][0] < now_s:
             at_s, index = heapq.heappop(self._expiry)
-            if self._last_use.get(index) == at_s:  # else a stale entry: the frame is shown again later
-                del self._last_use[index]
-                self._drop(index)
+            uses = self._uses[index]
+            del uses[bisect.bisect_left(uses, at_s)]
+            if not uses:
+                del self._uses[index]
+                self.drop(index)
         if self.last_needed_s < now_s:
             self.close_reader()
 
@@ -229,8 +241,8 @@ class FrameSource:
         """Stop the reader and drop every frame."""
         self.close_reader()
         for index in list(self._kept):
-            self._drop(index)
-        self._last_use.clear()
+            self.drop(index)
+        self._uses.clear()
         self._expiry.clear()
         self._latest, self._latest_index = None, -1
 
@@ -239,22 +251,34 @@ class FrameSource:
         a later cut from a little earlier in the file needs no second decode from the keyframe)."""
         self.close_reader()
         lookback = round(SEEK_AHEAD_S * self.stream.fps)
-        start = min([i for i, t in self._last_use.items() if index - lookback <= i < index and t >= now_s
+        start = min([i for i, uses in self._uses.items() if index - lookback <= i < index and uses[-1] >= now_s
                      and i not in self._kept], default=index)
         self.reader = self._open_reader(self.stream, start)
         self.opened += 1
         return self.reader
 
-    def _drop(self, index: int) -> None:
-        picture = self._kept.pop(index, None)
-        if picture is not None:
-            self._budget.give(picture.nbytes)
+    def next_use(self, index: int) -> float:
+        """The next timeline time frame ``index`` is shown (inf when never again)."""
+        uses = self._uses.get(index)
+        return uses[0] if uses else float("inf")
+
+    def drop(self, index: int) -> None:
+        """Forget kept frame ``index`` (a later showing decodes it again)."""
+        if self._kept.pop(index, None) is not None:
+            self._budget.give(self, index)
+
+    def _next_use_after(self, index: int, now_s: float) -> float | None:
+        # a hair past now: the showing being served now (plan and request may differ in the last bit) is not later
+        uses = self._uses.get(index)
+        if not uses or uses[-1] <= now_s + 1e-6:
+            return None
+        return uses[bisect.bisect_right(uses, now_s + 1e-6)]
 
     def _seek_is_cheaper(self, next_index: int, index: int, now_s: float) -> bool:
         if (index - next_index) / self.stream.fps <= SEEK_AHEAD_S:
             return False
         # the gap holds no frame shown later: nothing read on the way would be kept
-        return not any(self._last_use.get(i, float("-inf")) > now_s for i in range(next_index, index))
+        return not any(self._uses.get(i, (float("-inf"),))[-1] > now_s for i in range(next_index, index))
 
 
 class Decoders:

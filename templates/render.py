@@ -9,7 +9,8 @@ This is the only module that imports moviepy (inside the functions, so ``import 
 composes the picture: each timeline clip is a clip of the output size placed with ``with_start``, entering by a cut,
 a ``CrossFadeIn`` over the previous clip (which plays on under it for the transition) or a ``FadeIn`` from black;
 text overlays are ``ImageClip`` layers rasterised by :mod:`templates.lettering`. Framing (crop, Ken Burns, cover-fit)
-is :mod:`templates.framing`, the grade :mod:`templates.grade`, and the ffmpeg child :mod:`templates.encoder`.
+is :mod:`templates.framing`, the grade :mod:`templates.grade`, the source decoders :mod:`templates.decoder`, the
+soundtrack :mod:`templates.soundtrack`, and the encoding ffmpeg child :mod:`templates.encoder`.
 
 Every output is written to a temp file in its folder and ``os.replace``d, so a reader sees the old file or the new
 one, never half of one; failures raise :class:`~templates.errors.RenderError` naming what failed, a cancel raises
@@ -29,19 +30,17 @@ from PIL import Image
 
 from templates.captions import write_srt
 from templates.decoder import Decoders, VideoStream
-from templates.encoder import (EncodeSettings, FrameEncoder, full_settings, preview_settings, temp_path_for,
-                               write_wav)
+from templates.encoder import EncodeSettings, FrameEncoder, full_settings, preview_settings, temp_path_for
 from templates.errors import RenderError, TemplateError
 from templates.framing import decode_scale, frame_picture, prepare_photo, read_photo, zoom_at
 from templates.grade import grade_function
 from templates.lettering import animation_state, draw_overlays, text_image
 from templates.progress import Cancel, Progress, ProgressCallback, check_cancelled
+from templates.soundtrack import write_soundtrack
 from templates.timeline import TextOverlay, Timeline, TimelineClip
 
 __all__ = ["render", "render_cover", "write_srt", "preview_settings", "full_settings"]
 
-AUDIO_RATE_HZ = 44100
-AUDIO_CHUNK_S = 1.0
 COVER_JPEG_QUALITY = 92
 # Share of the whole job per stage: opening sources, the soundtrack, the frames, ffmpeg finishing the file.
 STAGES = {"open": (0.0, 0.03), "audio": (0.03, 0.08), "video": (0.08, 0.97), "finish": (0.97, 0.99)}
@@ -139,7 +138,9 @@ def _render_to(timeline: Timeline, settings: EncodeSettings, *, video_path: Path
         sources.open(cancel=cancel, progress=progress)
         sources.plan(fps=settings.fps, n_frames=n_frames)
         layers = [_overlay_layer(o, frame_size=size) for o in timeline.overlays if o.text.strip()]
-        _write_audio(timeline, audio_path, cancel=cancel, progress=progress)
+        music = _probe(timeline.audio.source, stream="audio") if timeline.audio is not None else {}
+        write_soundtrack(timeline, audio_path, source_duration_s=music.get("duration"), cancel=cancel,
+                         progress=progress)
         composite = _picture(sources, duration_s=timeline.duration_s, overlays=layers)
         sources.building = False
         with FrameEncoder(settings, audio_path=audio_path, out_path=video_path) as encoder:
@@ -226,38 +227,6 @@ def _overlay_layer(overlay: TextOverlay, *, frame_size: tuple[int, int]) -> Any:
         layer = layer.resized(new_size=scaled)
     layer = layer.with_mask(layer.mask.transform(lambda get, t: get(t) * state(t)[0]))
     return layer.with_position(position)
-
-
-def _write_audio(timeline: Timeline, path: Path, *, cancel: Cancel | None, progress: Progress) -> None:
-    """The soundtrack as a WAV of exactly the timeline's length: the music window placed, gained and faded,
-    silence elsewhere (every draft gets an audio stream, so players and platforms treat them alike)."""
-    from moviepy import AudioFileClip, CompositeAudioClip, afx
-
-    total = round(timeline.duration_s * AUDIO_RATE_HZ)
-    step = round(AUDIO_CHUNK_S * AUDIO_RATE_HZ)
-    with contextlib.ExitStack() as stack:
-        mix, track = None, timeline.audio
-        if track is not None:
-            _probe(track.source, stream="audio")  # before AudioFileClip, whose reader fails noisily on bad files
-            source = stack.enter_context(AudioFileClip(track.source, fps=AUDIO_RATE_HZ))
-            end = min(track.src_end_s, source.duration, track.src_start_s + (track.end_s - track.start_s))
-            if end <= track.src_start_s:
-                raise RenderError(f"music {track.source!r} is {source.duration:.2f} s long; its window starts at "
-                                  f"{track.src_start_s:.2f} s")
-            effects = [afx.MultiplyVolume(10.0 ** (track.gain_db / 20.0))]
-            effects += [afx.AudioFadeIn(track.fade_in_s)] if track.fade_in_s > 0 else []
-            effects += [afx.AudioFadeOut(track.fade_out_s)] if track.fade_out_s > 0 else []
-            part = source.subclipped(track.src_start_s, end).with_effects(effects).with_start(track.start_s)
-            mix = CompositeAudioClip([part]).with_duration(timeline.duration_s)
-
-        def chunks():
-            for start in range(0, total, step):
-                check_cancelled(cancel)
-                n = min(step, total - start)
-                yield np.zeros((n, 2)) if mix is None else mix.get_frame(np.arange(start, start + n) / AUDIO_RATE_HZ)
-                progress.stage("audio", (start + n) / max(total, 1))
-
-        write_wav(path, chunks(), rate_hz=AUDIO_RATE_HZ)
 
 
 def _checked_out_path(out_path: str | os.PathLike[str], *, suffixes: tuple[str, ...]) -> Path:
