@@ -137,12 +137,12 @@ class KeepBudget:
         self.used = 0
         self._kept: dict[tuple[FrameSource, int], int] = {}  # (source, frame) -> bytes
 
-    def keep(self, owner: FrameSource, index: int, nbytes: int, *, next_use_s: float) -> bool:
-        """Reserve ``nbytes`` for frame ``index`` of ``owner``, next shown at ``next_use_s``; False when every kept
-        frame comes back sooner than this one and there is no room."""
+    def keep(self, owner: FrameSource, index: int, nbytes: int, *, next_use_s: float, now_s: float) -> bool:
+        """Reserve ``nbytes`` for frame ``index`` of ``owner``, next shown at ``next_use_s`` (timeline time now
+        ``now_s``); False when every kept frame comes back sooner than this one and there is no room."""
         while self.used + nbytes > self.limit:
-            victim = max(self._kept, key=lambda k: k[0].next_use(k[1]), default=None)
-            if victim is None or victim[0].next_use(victim[1]) <= next_use_s:
+            victim = max(self._kept, key=lambda k: k[0].next_use(k[1], now_s=now_s), default=None)
+            if victim is None or victim[0].next_use(victim[1], now_s=now_s) <= next_use_s:
                 return False
             victim[0].drop(victim[1])
         self._kept[(owner, index)] = nbytes
@@ -216,7 +216,7 @@ class FrameSource:
             self._latest, self._latest_index = picture, at
             later = self._next_use_after(at, now_s)
             if later is not None and at not in self._kept \
-                    and self._budget.keep(self, at, picture.nbytes, next_use_s=later):
+                    and self._budget.keep(self, at, picture.nbytes, next_use_s=later, now_s=now_s):
                 self._kept[at] = picture
         return self._latest
 
@@ -257,10 +257,10 @@ class FrameSource:
         self.opened += 1
         return self.reader
 
-    def next_use(self, index: int) -> float:
-        """The next timeline time frame ``index`` is shown (inf when never again)."""
-        uses = self._uses.get(index)
-        return uses[0] if uses else float("inf")
+    def next_use(self, index: int, *, now_s: float) -> float:
+        """The next timeline time after ``now_s`` frame ``index`` is shown (inf when never again)."""
+        later = self._next_use_after(index, now_s)
+        return float("inf") if later is None else later
 
     def drop(self, index: int) -> None:
         """Forget kept frame ``index`` (a later showing decodes it again)."""

@@ -174,3 +174,18 @@ def test_readers_are_closed_on_cancel_and_error(four_colours, tmp_path, counting
     assert counting and all(r.closed for r in counting)
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_budget_drops_the_frame_shown_again_last():
+    frame_bytes = 4 * 2 * 3
+    # frames 0 and 1 (read on the way to 2) come back at 5 s and 1 s; room for one: frame 1, needed sooner, stays
+    with Decoders(open_reader=FakeReader) as decoders:
+        decoders._budget.limit = frame_bytes
+        decoders.plan([(STREAM, 0.0, 0.0), (STREAM, 0.2, 0.1), (STREAM, 0.0, 5.0), (STREAM, 0.1, 1.0)])
+        assert decoders.frame(STREAM, 0.0, now_s=0.0)[0, 0, 0] == 0
+        decoders.release_before(0.0)
+        assert decoders.frame(STREAM, 0.2, now_s=0.1)[0, 0, 0] == 2
+        frames = decoders.source(STREAM)
+        assert list(frames._kept) == [1] and decoders._budget.used == frame_bytes
+        assert decoders.frame(STREAM, 0.1, now_s=1.0)[0, 0, 0] == 1 and decoders.opened() == 1
+        assert decoders.frame(STREAM, 0.0, now_s=5.0)[0, 0, 0] == 0 and decoders.opened() == 2  # decoded again
