@@ -232,6 +232,43 @@ def delete_draft(folder: Path) -> None:
         st.session_state.current = None
 
 
+# ---- abandoned uploads -------------------------------------------------------------------------------------------
+
+ABANDONED_ENV, ABANDONED_HOURS = "CREATOR_STUDIO_ABANDONED_HOURS", 24.0
+
+
+def sweep_abandoned(root: Path, *, older_than_h: float) -> list[Path]:
+    """Remove what earlier sessions left under ``root/workspaces``: draft folders that never got a ``draft.json``
+    (uploads of a draft that was never made) and temp folders of interrupted renders, untouched for
+    ``older_than_h`` hours. Finished drafts and anything recent are kept.
+
+    Returns:
+        the folders removed.
+    """
+    import time
+
+    cutoff, removed = time.time() - older_than_h * 3600.0, []
+    for folder in (root / "workspaces").glob("*/*"):
+        if not folder.is_dir() or (folder / "draft.json").exists():
+            continue
+        newest = max((p.stat().st_mtime for p in folder.rglob("*")), default=folder.stat().st_mtime)
+        if max(newest, folder.stat().st_mtime) < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@st.cache_resource(show_spinner=False)
+def _swept(root: str, older_than_h: float) -> tuple[str, ...]:
+    return tuple(map(str, sweep_abandoned(Path(root), older_than_h=older_than_h)))
+
+
+def sweep_once() -> tuple[str, ...]:
+    """``sweep_abandoned`` on the studio home, once per server process (``$CREATOR_STUDIO_ABANDONED_HOURS``,
+    default 24)."""
+    return _swept(str(home()), float(os.environ.get(ABANDONED_ENV) or ABANDONED_HOURS))
+
+
 # ---- uploads -----------------------------------------------------------------------------------------------------
 
 def _names() -> dict[str, str]:

@@ -3,9 +3,11 @@
 import streamlit as st
 
 import state
+import widgets
 
 st.set_page_config(page_title="Creator studio", page_icon=":material/movie:", layout="wide")
 state.session_id()  # every session gets its own workspace before any page runs
+state.sweep_once()  # uploads of drafts never made, left by earlier sessions
 
 pages = [
     st.Page("app_pages/create.py", title="Create", icon=":material/movie:", default=True),
@@ -17,4 +19,5 @@ pages = [
 ]
 if state.fake_models():
     st.sidebar.warning("Test mode: fake models (CREATOR_STUDIO_FAKE_MODELS is set).")
+widgets.cancelled_notice()
 st.navigation(pages).run()

@@ -12,13 +12,21 @@ import state
 
 
 def run_job(label: str, job: Callable[[Callable[[float, str], None]], Any]) -> Any:
-    """Run ``job(on_progress)`` under ``st.status`` with a bar showing the library's stage names and fractions.
+    """Run ``job(on_progress)`` under ``st.status`` with a bar showing the library's stage names and fractions, and
+    a Cancel button.
+
+    Cancel works the way Streamlit does: the click asks for a rerun, so the next progress report (several a second
+    while rendering) stops the job from inside its callback; the libraries clean up on the way out (a draft that is
+    being made is not kept, a re-render leaves the previous files as they were), and the rerun says so.
 
     Returns:
         the job's result, or None after showing the message of a library error with ``st.error``.
     """
     error = None
     with st.status(label, expanded=True) as status:
+        cancel = st.empty()
+        cancel.button("Cancel", key="cancel_job", icon=":material/cancel:", on_click=_cancelled, args=(label,),
+                      help="Stop now; nothing is changed")
         bar = st.progress(0.0, text="starting")
         last = {"stage": "", "pct": -1}
 
@@ -26,7 +34,7 @@ def run_job(label: str, job: Callable[[Callable[[float, str], None]], Any]) -> A
             pct = int(fraction * 100)
             if stage != last["stage"]:
                 st.caption(f"stage: {stage}")
-                status.update(label=f"{label}: {stage}")
+                status.update(label=f"{label}: {stage}", expanded=True)
             if (stage, pct) != (last["stage"], last["pct"]):
                 bar.progress(min(max(fraction, 0.0), 1.0), text=f"{stage} · {pct}%")
                 last.update(stage=stage, pct=pct)
@@ -38,10 +46,23 @@ def run_job(label: str, job: Callable[[Callable[[float, str], None]], Any]) -> A
             status.update(label=f"{label}: failed", state="error", expanded=False)
         else:
             status.update(label=f"{label}: done", state="complete", expanded=False)
+        finally:
+            cancel.empty()
     if error is not None:
         st.error(state.message(error))
         return None
     return result
+
+
+def _cancelled(label: str) -> None:
+    st.session_state.cancelled_job = label
+
+
+def cancelled_notice() -> None:
+    """After a Cancel click: say what was stopped (once)."""
+    label = st.session_state.pop("cancelled_job", None)
+    if label:
+        st.warning(f"{label}: cancelled; nothing was kept or changed.", icon=":material/cancel:")
 
 
 def shown_error(exc: BaseException) -> None:

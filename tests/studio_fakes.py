@@ -73,15 +73,29 @@ def _tiny_mp4(path: Path, *, frames: int = 6) -> None:
         container.mux(stream.encode(None))
 
 
-def fake_render(timeline, out_path, *, preview=False, on_progress=None, cancel=None) -> Path:
-    """Stands in for ``templates.render.render``: same progress contract, a 1-second 64x112 MP4."""
-    from templates.errors import RenderCancelled
+SLOW_ENV = "CREATOR_STUDIO_FAKE_RENDER_S"  # seconds the stand-in render takes (default 0), to test Cancel
 
-    for fraction, stage in ((0.0, "open"), (0.3, "audio"), (0.6, "video"), (0.99, "finish")):
-        if cancel is not None and (cancel() if callable(cancel) else cancel.is_set()):
-            raise RenderCancelled("render cancelled")
+
+def _steps() -> list[tuple[float, str]]:
+    slow_s = float(os.environ.get(SLOW_ENV) or 0)
+    frames = [(0.6 + 0.39 * i / 100, "video") for i in range(100)] if slow_s else [(0.6, "video")]
+    return [(0.0, "open"), (0.3, "audio"), *frames, (0.99, "finish")]
+
+
+def fake_render(timeline, out_path, *, preview=False, on_progress=None, cancel=None) -> Path:
+    """Stands in for ``templates.render.render``: same progress contract, a 1-second 64x112 MP4 (slowly, in
+    ``$CREATOR_STUDIO_FAKE_RENDER_S`` seconds, when that is set)."""
+    import time
+
+    from templates.progress import check_cancelled
+
+    steps = _steps()
+    pause_s = float(os.environ.get(SLOW_ENV) or 0) / len(steps)
+    for fraction, stage in steps:
+        check_cancelled(cancel)
         if on_progress:
             on_progress(fraction, stage)
+        time.sleep(pause_s)
     out = Path(out_path)
     tmp = out.with_name(f".{out.name}.part.mp4")
     _tiny_mp4(tmp)

@@ -103,6 +103,7 @@ def test_one_click_draft_from_an_upload(home, files):
                                         ("still.jpg", files["photo"], "image/jpeg")])
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.status[0].label == "Making your draft: done"
+    assert "Cancel" not in [b.label for b in at.button], "Cancel shows only while a job runs"
     stages = [c.value for c in at.caption if c.value.startswith("stage: ")]
     assert stages[:4] == ["stage: analyse footage", "stage: match", "stage: titles", "stage: timeline"]
     assert {"stage: render", "stage: captions and cover", "stage: done"} <= set(stages)
@@ -407,6 +408,43 @@ def test_a_reload_finds_the_workspace_again_but_a_forged_id_does_not_escape(with
     forged.query_params["workspace"] = "../../etc"
     forged.run()
     assert forged.session_state["sid"] not in (sid, "../../etc") and len(forged.session_state["sid"]) == 32
+
+
+def test_a_cancelled_job_is_reported_once(home):
+    # The click itself is tested in a real browser (tests/test_browser.py): AppTest cannot click mid-run.
+    at = new_session(home)
+    at.session_state["cancelled_job"] = "Rendering full quality"
+    at.run()
+    assert "Rendering full quality: cancelled; nothing was kept or changed." in [w.value for w in at.warning]
+    at.run()
+    assert not [w for w in at.warning if "cancelled" in w.value]
+
+
+def test_uploads_of_drafts_never_made_are_removed_on_start(tmp_path, monkeypatch):
+    """The first session of a server removes draft folders without a draft.json (and temp folders of interrupted
+    renders) untouched for CREATOR_STUDIO_ABANDONED_HOURS; finished drafts and recent uploads stay."""
+    old_s = 3 * 3600
+
+    def folder(*parts: str, age_s: float = 0.0, draft: bool = False) -> Path:
+        path = tmp_path.joinpath("workspaces", *parts)
+        (path / "footage").mkdir(parents=True)
+        files = [path / "footage" / "a.mp4"] + ([path / "draft.json"] if draft else [])
+        for f in files:
+            f.write_bytes(b"x")
+        for p in [*files, path / "footage", path]:
+            os.utime(p, (p.stat().st_atime - age_s, p.stat().st_mtime - age_s))
+        return path
+
+    abandoned = folder("a" * 32, "0123456789ab", age_s=old_s)
+    interrupted = folder("a" * 32, ".0123456789ab.1a2b3c.tmp", age_s=old_s)
+    finished = folder("b" * 32, "ba9876543210", age_s=old_s, draft=True)
+    recent = folder("b" * 32, "aaaaaaaaaaaa")
+    monkeypatch.setenv("CREATOR_STUDIO_HOME", str(tmp_path))
+    monkeypatch.setenv("CREATOR_STUDIO_ABANDONED_HOURS", "2")
+    at = new_session(tmp_path)
+    assert not at.exception
+    assert not abandoned.exists() and not interrupted.exists()
+    assert (finished / "footage" / "a.mp4").is_file() and (recent / "footage" / "a.mp4").is_file()
 
 
 # ---- Settings -------------------------------------------------------------------------------------------------
