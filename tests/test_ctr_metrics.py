@@ -89,3 +89,14 @@ def test_arm_pairs_drops_ties_and_compares_within_image():
     pairs = arm_pairs(arms)
     assert len(pairs[pairs["test"] == "a/x"]) == 1 and len(pairs[pairs["test"] == "a/y"]) == 0  # y tie dropped
     assert len(pairs[pairs["test"] == "z/q"]) == 10
+
+
+def test_arm_pairs_soft_target_is_phi_of_z():
+    raw = _raw(clickability_test_id=["a", "a", "b", "b"], eyecatcher_id=["x"] * 4, headline=["h1", "h2", "h3", "h4"],
+               impressions=[1000, 1000, 100, 100], clicks=[50, 30, 5, 4], test_week=[201501] * 4,
+               lede=["story"] * 4)
+    pairs = arm_pairs(clean_arms(raw, Skipped())).set_index("test")
+    # a/x: z = +2.282 (see the p-value test), Phi(z) = 0.9888; b/x: 5 % vs 4 % of 100 is mostly noise.
+    assert pairs.loc["a/x", "p_a_better"] == pytest.approx(0.9888, abs=5e-4)
+    assert 0.5 < pairs.loc["b/x", "p_a_better"] < 0.7
+    assert pairs.loc["a/x", "p"] == pytest.approx(2 * (1 - pairs.loc["a/x", "p_a_better"]))

@@ -108,31 +108,41 @@ def split_tests(arms: pd.DataFrame, *, val_fraction: float = 0.2) -> tuple[pd.Da
     return train.reset_index(drop=True), val.reset_index(drop=True)
 
 
+def two_proportion_z(c1, n1, c2, n2) -> np.ndarray:
+    """z statistic of ``ctr1 - ctr2`` under the pooled two-proportion test, elementwise (0 where undefined)."""
+    c1, n1, c2, n2 = (np.asarray(x, dtype=float) for x in (c1, n1, c2, n2))
+    pooled = (c1 + c2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return np.divide(c1 / n1 - c2 / n2, se, out=np.zeros_like(se), where=se > 0)
+
+
 def two_proportion_p(c1, n1, c2, n2) -> np.ndarray:
     """Two-sided p-value of the two-proportion z-test (pooled), elementwise."""
     from scipy.stats import norm
 
-    c1, n1, c2, n2 = (np.asarray(x, dtype=float) for x in (c1, n1, c2, n2))
-    pooled = (c1 + c2) / (n1 + n2)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    z = np.divide(c1 / n1 - c2 / n2, se, out=np.zeros_like(se), where=se > 0)
-    return 2 * norm.sf(np.abs(z))
+    return 2 * norm.sf(np.abs(two_proportion_z(c1, n1, c2, n2)))
 
 
 def arm_pairs(arms: pd.DataFrame) -> pd.DataFrame:
-    """Every unordered pair of arms within a test (same image), with which one won and the pair's p-value.
+    """Every unordered pair of arms within a test (same image), with which one won and how sure that is.
 
     Returns:
-        Columns ``test``, ``a``, ``b`` (row indices into ``arms``), ``a_wins`` (bool), ``p``; ties dropped.
+        Columns ``test``, ``a``, ``b`` (row indices into ``arms``), ``a_wins`` (bool), ``p`` (two-sided p-value)
+        and ``p_a_better`` (``Phi(z)``: the normal-approximation probability that arm a's true CTR is the higher,
+        a soft training target for pairs whose observed winner is mostly noise); ties dropped.
     """
+    from scipy.stats import norm
+
     rows = []
     for test, group in arms.groupby("test"):
         for i, j in itertools.combinations(group.index, 2):
             if arms.at[i, "ctr"] != arms.at[j, "ctr"]:
                 rows.append((test, i, j, arms.at[i, "ctr"] > arms.at[j, "ctr"]))
     pairs = pd.DataFrame(rows, columns=["test", "a", "b", "a_wins"])
-    pairs["p"] = two_proportion_p(arms.loc[pairs["a"], "clicks"].to_numpy(), arms.loc[pairs["a"], "impressions"],
-                                  arms.loc[pairs["b"], "clicks"].to_numpy(), arms.loc[pairs["b"], "impressions"])
+    z = two_proportion_z(arms.loc[pairs["a"], "clicks"].to_numpy(), arms.loc[pairs["a"], "impressions"].to_numpy(),
+                         arms.loc[pairs["b"], "clicks"].to_numpy(), arms.loc[pairs["b"], "impressions"].to_numpy())
+    pairs["p"] = 2 * norm.sf(np.abs(z))
+    pairs["p_a_better"] = norm.cdf(z)
     return pairs
 
 

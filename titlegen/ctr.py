@@ -5,8 +5,9 @@ features (length, digits, "you", "?", "!", quotes, capitals, question words, and
 title to its context when one is given). Utilities are fitted with logistic regression on *differences* of arms
 of the same A/B test (same image), so only what distinguishes headlines of one story is learned, plus pairs of
 clicked vs skipped titles of one MIND impression. A second pairwise model on binary word unigrams and bigrams of
-the title (fitted on the same Upworthy pairs) adds its utility with a weight chosen on an inner split of the training
-tests. ``P(a beats b) = sigmoid(u_a - u_b)``; the absolute predicted
+the title (fitted on the same Upworthy pairs) adds its utility with a weight chosen on inner folds of the training
+tests; pairs may enter with soft targets (how sure the test is of its winner, see
+:func:`titlegen.abtests.arm_pairs`). ``P(a beats b) = sigmoid(u_a - u_b)``; the absolute predicted
 click-through is ``sigmoid(alpha + beta * u)``, fitted to the training arms' clicks and impressions.
 
 Saved as one small JSON (weights, feature names, calibration, format version) next to its data card.
@@ -42,6 +43,8 @@ class ClickModelConfig:
         mind_weight: weight of a MIND pair relative to an Upworthy pair (0 leaves MIND out).
         ngram_weight: weight of the word n-gram part's utility (a separate pairwise model on binary unigrams and
             bigrams) added to the dense part's; 0 leaves it out.
+        soft_labels: fit on soft targets (the probability that arm a is truly better, from the two-proportion
+            z statistic) instead of the observed winner; recorded here, applied by the training code.
     """
 
     c: float = 0.5
@@ -49,6 +52,7 @@ class ClickModelConfig:
     use_light: bool = True
     mind_weight: float = 0.3
     ngram_weight: float = 0.0
+    soft_labels: bool = False
 
     def __post_init__(self) -> None:
         if not self.c > 0:

@@ -62,13 +62,23 @@ def run_click_model_eval(prep: Prepared, out_dir: Path, *, save_dir: Path | None
     light_emb, _ = linear_system(prep, "embedding + light features", embedding=True, light=True, mind_weight=0)
     full, c = linear_system(prep, "full: embedding + light + MIND", embedding=True, light=True,
                             mind_weight=MIND_WEIGHT)
-    ships = ensemble_system(prep, full, systems[2], mind_weight=MIND_WEIGHT)
-    systems += [emb, light_emb, full, ships]
+    hard = ensemble_system(prep, full, systems[2], mind_weight=MIND_WEIGHT, name="full + word n-grams")
+    full_soft, c_soft = linear_system(prep, "full, soft targets", embedding=True, light=True,
+                                      mind_weight=MIND_WEIGHT, soft=True)
+    bow_soft = bow_system(prep, soft=True)
+    soft = ensemble_system(prep, full_soft, bow_soft, mind_weight=MIND_WEIGHT,
+                           name="full + word n-grams, soft targets")
+    # Hard or soft targets: whichever ensemble does better on the inner folds of the training tests ships.
+    use_soft = soft.fitted["inner_best"] > hard.fitted["inner_best"]
+    ships = soft if use_soft else hard
+    ships.name += " (ships)"
+    systems += [emb, light_emb, full, hard, full_soft, soft]
     metrics = {s.name: t1_metrics(s, prep) for s in systems}
     pairs = prep.val_pairs
     u = ships.utility["val"]
     prob = _sigmoid(u[pairs["a"].to_numpy()] - u[pairs["b"].to_numpy()])
-    model = shipped_model(prep, c, mind_weight=MIND_WEIGHT, bow=systems[2], ngram_weight=ships.fitted["w"])
+    model = shipped_model(prep, c_soft if use_soft else c, mind_weight=MIND_WEIGHT,
+                          bow=bow_soft if use_soft else systems[2], ngram_weight=ships.fitted["w"], soft=use_soft)
     ctr_pred = model.predict_ctr(prep.val["headline"].tolist(), prep.val["lede"].tolist())
     result = {
         "command": command, "skipped": prep.skipped.counts,
@@ -87,7 +97,10 @@ def run_click_model_eval(prep: Prepared, out_dir: Path, *, save_dir: Path | None
     if save_dir is not None:
         model.save(save_dir, meta={"trained_on": "Upworthy exploratory (training tests) + MIND small (training "
                                                  "impressions)", "val_fraction": 0.2,
-                                   "train_pairs": len(prep.train_pairs), "c": c, "mind_weight": MIND_WEIGHT,
+                                   "train_pairs": len(prep.train_pairs), "c": model.config.c,
+                                   "mind_weight": MIND_WEIGHT, "soft_labels": use_soft,
+                                   "inner_accuracy_hard_vs_soft": [hard.fitted["inner_best"],
+                                                                   soft.fitted["inner_best"]],
                                    "ngram_weight": ships.fitted["w"],
                                    "ngram_weight_inner_accuracy": ships.fitted["inner_accuracy"],
                                    "heldout_metrics": metrics[ships.name]})
