@@ -25,9 +25,10 @@ import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
 from titlegen.casing import detokenize, restore_case
+from titlegen.clickbait import ranking_score
 from titlegen.controls import Controls, encode_source, get_style
 from titlegen.diversity import dpp_select
-from titlegen.errors import InvalidBriefError
+from titlegen.errors import ConfigError, InvalidBriefError
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +161,15 @@ class TitleGenerator:
         relevance_floor: generated candidates whose embedding cosine similarity to the brief is below this are
             dropped before click-model ranking (when the click model can ``embed``): a click model rewards appeal
             and would otherwise keep catchy titles about something else. ``None`` turns the guardrail off.
+        restraint: log-odds of predicted click-through given up per clickbait pattern group a candidate matches
+            when ranking (see :mod:`titlegen.clickbait`); 0 ranks by predicted click-through alone.
     """
 
     def __init__(self, model, tokenizer, *, lexicon: dict[str, str] | None = None,
                  click_model: Callable[[list[str], list[str]], Sequence[float]] | None = None,
                  max_source_tokens: int = 128, max_title_tokens: int = 32, fluency_margin: float = 1.0,
-                 diversity: float | None = 0.7, relevance_floor: float | None = RELEVANCE_FLOOR) -> None:
+                 diversity: float | None = 0.7, relevance_floor: float | None = RELEVANCE_FLOOR,
+                 restraint: float = 0.0) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.lexicon = lexicon or {}
@@ -175,6 +179,9 @@ class TitleGenerator:
         self.diversity = diversity
         self.fluency_margin = fluency_margin
         self.relevance_floor = relevance_floor
+        if not restraint >= 0:
+            raise ConfigError(f"restraint must be >= 0, got {restraint!r}")
+        self.restraint = restraint
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
@@ -333,10 +340,12 @@ class TitleGenerator:
             kept = self._on_topic(kept, req.brief)
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
-            kept.sort(key=lambda c: -(c.predicted_ctr or 0.0))
+            scores = {c.text: ranking_score(c.predicted_ctr, c.text, self.restraint) for c in kept}
+            kept.sort(key=lambda c: -scores[c.text])
             if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
                 emb = self.click_model.embed([c.text for c in kept])
-                chosen = dpp_select(np.array([c.predicted_ctr for c in kept]), emb, num_titles, theta=self.diversity)
+                quality = 1 / (1 + np.exp(-np.array([scores[c.text] for c in kept])))  # back on the CTR scale
+                chosen = dpp_select(quality, emb, num_titles, theta=self.diversity)
                 return [kept[i] for i in chosen]
         else:
             kept.sort(key=lambda c: -c.logprob)
