@@ -24,7 +24,7 @@ VERSION = 1  # bump when the way stills are made changes
 
 @st.cache_resource(show_spinner=False)
 def _demo_footage(clip: str, photo: str) -> tuple[list[Any], list[str]]:
-    """The demo's colourful clip and its photo, analysed once per process (well under a second)."""
+    """The demo's sunset clip and its photo, analysed once per process (well under a second)."""
     from crossmodal_match.footage import analyze_footage
 
     return [analyze_footage(clip), analyze_footage(photo)], [clip, photo]
@@ -32,7 +32,7 @@ def _demo_footage(clip: str, photo: str) -> tuple[list[Any], list[str]]:
 
 def _sample() -> tuple[list[Any], list[str]]:
     media = state.demo_media()
-    clip = next((c for c in media["clips"] if "city" in Path(c).name), media["clips"][0])
+    clip = next((c for c in media["clips"] if "sunset" in Path(c).name), media["clips"][0])
     return _demo_footage(clip, media["photos"][0])
 
 

@@ -144,7 +144,7 @@ def test_started_by_the_launcher_a_session_opens_on_the_demo(home, tmp_path, mon
     assert "sunset-walk.mp4 (demo)" in at.info[0].value
     copies = [p for p in workspace(at, home).rglob("*") if p.is_file()]
     assert len(copies) == 4 and all(len(p.stem) == 32 for p in copies)
-    button(at, "Remove demo media").click().run()
+    button(at, "Remove demo").click().run()
     assert not at.exception and not at.info and button(at, "Use demo media")
     assert not [p for p in workspace(at, home).rglob("*") if p.is_file()]
     at.run()
@@ -459,6 +459,9 @@ def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
     [b for b in at.button if b.label == "Apply"][0].click().run()
     assert not at.exception and "is not a folder" in at.error[0].value
     assert at.session_state["studio_settings"].music_dir == ""
+    at.text_input[4].set_value("")
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert not at.exception and not at.error and at.success[0].value == "Settings applied."
 
 
 # ---- the real stack, once -------------------------------------------------------------------------------------

@@ -12,17 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import media
+from tests.studio_server import free_port, serving
 
 selenium = pytest.importorskip("selenium", reason="selenium is not installed (pip install -e '.[dev]')")
 from selenium import webdriver  # noqa: E402
@@ -45,48 +43,17 @@ def _browser() -> tuple[str, str]:
     return browser, driver
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"streamlit did not answer in {SERVER_START_S} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
 @contextlib.contextmanager
 def _serve(tmp_path: Path, **env: str) -> Iterator[str]:
     """The studio served on a free loopback port; yields its URL; the server is always stopped."""
-    port, log = _free_port(), tmp_path / "streamlit.log"
+    port = free_port()
     env = {**os.environ, "CREATOR_STUDIO_FAKE_MODELS": "1", "CREATOR_STUDIO_HOME": str(tmp_path / "home"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env}
     cmd = [sys.executable, "-m", "streamlit", "run", "app/studio.py", "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
-    with open(log, "wb") as out:
-        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server, log)
+    with serving(cmd, port=port, env=env, cwd=ROOT, log=tmp_path / "streamlit.log", limit_s=SERVER_START_S) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
 
 
 @pytest.fixture

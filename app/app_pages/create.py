@@ -33,8 +33,8 @@ if demo:
     names, remove = st.columns([4, 1])
     names.info("Demo footage in this draft: " + ", ".join(state.display_name(p) for p in demo)
                + ". Remove it to use only your own files.", icon=":material/auto_awesome:")
-    remove.button("Remove demo media", icon=":material/close:", on_click=state.remove_demo_footage,
-                  args=(draft_id,))
+    remove.button("Remove demo", icon=":material/close:", on_click=state.remove_demo_footage,
+                  args=(draft_id,), help="Take the demo clips and photo out of this draft")
 else:
     st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
               help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")

@@ -9,7 +9,18 @@ import widgets
 st.title("Settings")
 current = state.settings()
 
-with st.form("settings"):
+if st.session_state.pop("settings_applied", False):
+    st.success("Settings applied.")
+
+st.subheader("What is loaded")
+try:
+    for what, description in actions.loaded():
+        st.markdown(f"**{what}**: {description}")
+except state.USER_ERRORS as exc:
+    widgets.shown_error(exc)
+
+with st.expander("Change where the models and catalogues come from", icon=":material/tune:"), \
+        st.form("settings", border=False):
     st.markdown("Empty fields use the defaults. Models are loaded once per server process and shared by sessions "
                 "with the same settings.")
     base = st.text_input("Title model", value=current.title_base,
@@ -29,15 +40,10 @@ with st.form("settings"):
         try:
             state.matcher()
             state.generator()
-            st.success("Settings applied.")
         except state.USER_ERRORS as exc:
             state.put_settings(current)
             widgets.shown_error(exc)
             st.warning("The previous settings are kept.")
-
-st.subheader("What is loaded")
-try:
-    for what, description in actions.loaded():
-        st.markdown(f"**{what}**: {description}")
-except state.USER_ERRORS as exc:
-    widgets.shown_error(exc)
+        else:
+            st.session_state.settings_applied = True
+            st.rerun()  # "What is loaded" above shows the new settings

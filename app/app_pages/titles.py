@@ -23,8 +23,7 @@ if "use_title" in st.session_state:
 data = actions.load(folder)
 widgets.draft_summary(data)
 
-with st.form("regenerate"):
-    st.markdown("**Regenerate with other controls**")
+with st.expander("Regenerate with other controls", icon=":material/tune:"), st.form("regenerate", border=False):
     style, audience, points, platform = widgets.title_controls("titles")
     n = st.slider("How many", min_value=3, max_value=10, value=5)
     if st.form_submit_button("Regenerate titles", icon=":material/refresh:"):
