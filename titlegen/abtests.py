@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from titlegen.corpus import clean_text, in_validation
+from titlegen.corpus import CLICK_HELDOUT_FRACTION, clean_text, in_click_heldout
 from titlegen.errors import InputFileError
 
 UPWORTHY_COLUMNS = ("clickability_test_id", "headline", "impressions", "clicks", "test_week", "eyecatcher_id")
@@ -95,13 +95,14 @@ def load_upworthy(data_root: str | Path, skipped: Skipped) -> pd.DataFrame:
     return clean_arms(pd.read_parquet(path), skipped)
 
 
-def split_tests(arms: pd.DataFrame, *, val_fraction: float = 0.2) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_tests(arms: pd.DataFrame, *, val_fraction: float = CLICK_HELDOUT_FRACTION
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split by test id; drop from training every arm whose headline occurs in validation.
 
     Returns:
         ``(train, val)``; training tests left with one arm are dropped.
     """
-    is_val = arms["test_id"].map(lambda t: in_validation("ctr:" + t, val_fraction=val_fraction))
+    is_val = arms["test_id"].map(lambda t: in_click_heldout(t, val_fraction=val_fraction))
     val, train = arms[is_val], arms[~is_val]
     train = train[~train["headline"].str.lower().isin(set(val["headline"].str.lower()))]
     train = train[train.groupby("test")["headline"].transform("size") >= 2]

@@ -167,8 +167,21 @@ def in_validation(group: str, *, val_fraction: float) -> bool:
     return int.from_bytes(digest[:4], "big") / 2**32 < val_fraction
 
 
+#: Share of Upworthy tests held out for the click-through evaluations (:func:`titlegen.abtests.split_tests`).
+CLICK_HELDOUT_FRACTION = 0.2
+
+
+def in_click_heldout(test_id: str, *, val_fraction: float = CLICK_HELDOUT_FRACTION) -> bool:
+    """Whether an Upworthy test id is held out from click-model training (and so from the generator's too)."""
+    return in_validation("ctr:" + str(test_id), val_fraction=val_fraction)
+
+
 def split_pairs(pairs: pd.DataFrame, *, val_fraction: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split by group, then drop training rows whose title or source also occurs in validation.
+
+    Upworthy tests held out for the click-through evaluations (:func:`in_click_heldout`) are dropped from
+    training as well, with every training row whose title is one of their headlines: the uplift evaluation
+    generates titles for those tests, and a generator trained on them would be judged on stories it has seen.
 
     Returns:
         ``(train, val)`` frames.
@@ -176,7 +189,18 @@ def split_pairs(pairs: pd.DataFrame, *, val_fraction: float = 0.05) -> tuple[pd.
     is_val = pairs["group"].map(lambda g: in_validation(g, val_fraction=val_fraction))
     val, train = pairs[is_val], pairs[~is_val]
     leak = train["title"].str.lower().isin(set(val["title"].str.lower())) | train["source"].isin(set(val["source"]))
+    click_held = pairs["group"].map(lambda g: g.startswith("up:") and in_click_heldout(g[3:]))
+    held_titles = set(pairs.loc[click_held, "title"].str.lower())
+    leak |= click_held[~is_val] | train["title"].str.lower().isin(held_titles)
     return train[~leak].reset_index(drop=True), val.reset_index(drop=True)
+
+
+def click_heldout_titles(data_root: str | Path) -> set[str]:
+    """Lower-cased headlines of every arm of the Upworthy tests held out for the click-through evaluations."""
+    df = pd.read_parquet(Path(data_root) / "upworthy" / "upworthy_exploratory_dev.parquet",
+                         columns=["clickability_test_id", "headline"])
+    held = df["clickability_test_id"].astype(str).map(in_click_heldout)
+    return set(df.loc[held, "headline"].map(clean_text).str.lower())
 
 
 def source_text(row: pd.Series) -> str:
