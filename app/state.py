@@ -59,6 +59,40 @@ class Settings:
         return cls(**{k: v for k, v in env.items() if v})
 
 
+#: The Create page's brief field limit, checked again on the server: a request can carry more than the field allows.
+BRIEF_MAX_CHARS = 200
+
+
+def check_brief(brief: str) -> str:
+    """The brief, stripped; :class:`titlegen.InvalidBriefError` when it is over :data:`BRIEF_MAX_CHARS`."""
+    from titlegen.errors import InvalidBriefError
+
+    text = (brief or "").strip()
+    if len(text) > BRIEF_MAX_CHARS:
+        raise InvalidBriefError(f"The brief has {len(text):,} characters; the limit is {BRIEF_MAX_CHARS}. Say in one "
+                                "line what the post is about, and put details into the selling points.")
+    return text
+
+
+def check_model_paths(s: Settings) -> None:
+    """Local folders named in the settings exist, before anything is loaded.
+
+    Raises:
+        titlegen.ModelLoadError: naming the field and the path, and what to put there instead.
+    """
+    from titlegen.errors import ModelLoadError
+
+    base = s.title_base if s.title_base != DEFAULT_TITLE_BASE else ""
+    folders = {"Title LoRA adapter folder": s.title_adapter,
+               "Click model": "" if s.click_model in ("", "default") else s.click_model}
+    if base and (base.startswith(("/", ".", "~")) or os.sep in base and Path(base).parent.is_dir()):
+        folders["Title model"] = base  # a path, not a hub name (hub names are tried, offline, by the loader)
+    for label, value in folders.items():
+        if value and not Path(value).expanduser().is_dir():
+            raise ModelLoadError(f"{label}: {value} is not a folder. Give a folder that exists on this machine, or "
+                                 "clear the field to use the default.")
+
+
 def fake_models() -> bool:
     return os.environ.get(FAKE_ENV, "") not in ("", "0")
 

@@ -215,6 +215,16 @@ def test_empty_brief_and_bad_controls_are_errors(home, files):
     assert not at.exception and "at most 5" in at.error[0].value
 
 
+def test_a_brief_of_50k_characters_is_refused_and_nothing_is_stored(home, files):
+    at = make_draft(new_session(home), [("clip.mp4", files["clip"], "video/mp4")], brief="sunny " * 8_334)
+    assert not at.exception and len(at.error) == 1
+    assert "50,00" in at.error[0].value and "limit is 200" in at.error[0].value
+    assert drafts(at, home) == [] and not [p for p in workspace(at, home).rglob("*") if p.is_file()]
+    at.text_input(key="brief").set_value("A bold summer drop")  # the page keeps working
+    button(at, "Make my draft").click().run()
+    assert not at.exception and not at.error and len(drafts(at, home)) == 1
+
+
 # ---- Match ----------------------------------------------------------------------------------------------------
 
 def test_match_shows_explained_candidates_and_swaps(with_draft, home):
@@ -389,6 +399,25 @@ def test_an_unreadable_draft_is_reported_not_a_traceback(with_draft, home):
     assert not at.exception and not folder.exists()
 
 
+def test_an_unknown_template_in_a_saved_draft_is_an_error_and_the_draft_is_kept(with_draft, home):
+    at = with_draft
+    (folder,) = drafts(at, home)
+    data = json.loads((folder / "draft.json").read_text())
+    data["picks"]["template"] = "no-such-template"
+    (folder / "draft.json").write_text(json.dumps(data))
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    at.switch_page("app_pages/draft.py").run()
+    assert not at.exception and "'no-such-template' is not installed" in at.error[0].value
+    button(at, "Render full quality").click().run()
+    assert not at.exception
+    assert any("no template named 'no-such-template'" in e.value and "beat-cut-showcase" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before  # nothing rewritten
+    button(at, "Apply and re-render").click().run()  # the way out: an installed template (the form's default)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert json.loads((folder / "draft.json").read_text())["picks"]["template"] == "beat-cut-showcase"
+
+
 def test_sessions_never_see_each_others_drafts(with_draft, home):
     other = new_session(home)
     other.switch_page("app_pages/library.py").run()
@@ -462,6 +491,19 @@ def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
     at.text_input[4].set_value("")
     [b for b in at.button if b.label == "Apply"][0].click().run()
     assert not at.exception and not at.error and at.success[0].value == "Settings applied."
+
+
+@pytest.mark.parametrize("field", [0, 1, 2])  # title model, its adapter, click model
+def test_a_model_path_that_does_not_exist_is_an_error_and_settings_are_kept(home, tmp_path, field):
+    at = new_session(home)
+    at.switch_page("app_pages/settings.py").run()
+    missing = str(tmp_path / "no such model")
+    at.text_input[field].set_value(missing)
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert not at.exception and missing in at.error[0].value and "is not a folder" in at.error[0].value
+    assert at.session_state["studio_settings"] == type(at.session_state["studio_settings"])()
+    at.switch_page("app_pages/create.py").run()
+    assert not at.exception
 
 
 # ---- the real stack, once -------------------------------------------------------------------------------------

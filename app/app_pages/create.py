@@ -39,12 +39,15 @@ else:
     st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
               help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")
 
-brief = st.text_input("Brief", key="brief", max_chars=200, placeholder="e.g. A lazy Sunday picnic by the lake")
+# No max_chars: the field would silently cut a pasted text; the server says what is wrong instead.
+brief = st.text_input("Brief", key="brief", placeholder="e.g. A lazy Sunday picnic by the lake",
+                      help=f"One line, up to {state.BRIEF_MAX_CHARS} characters")
 with st.expander("Title style", expanded=False):
     style, audience, points, platform = widgets.title_controls("create")
 
 if st.button("Make my draft", type="primary", icon=":material/bolt:", width="stretch"):
     try:
+        state.check_brief(brief)
         footage = [*demo, *(state.save_upload(u, draft_id) for u in uploads or [])]
         ctl = actions.controls(style, audience, points, platform)
     except state.USER_ERRORS as exc:

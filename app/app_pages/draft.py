@@ -25,6 +25,10 @@ if "draft_job" in st.session_state:
 
 data = actions.load(folder)
 picks = data["picks"]
+if picks["template"] not in actions.template_names():
+    st.error(f"This draft's template '{picks['template']}' is not installed here (installed: "
+             f"{', '.join(actions.template_names())}). The draft and its video are kept: pick a template under Edit "
+             "and re-render.")
 video, side = st.columns([2, 3])
 video.video(str(folder / "draft.mp4"))
 with side:

@@ -38,6 +38,7 @@ with st.expander("Change where the models and catalogues come from", icon=":mate
         state.set_settings(title_base=base or state.DEFAULT_TITLE_BASE, title_adapter=adapter, click_model=click,
                            clip_checkpoint=clip, music_dir=music, copy_file=copy)
         try:
+            state.check_model_paths(state.settings())
             state.matcher()
             state.generator()
         except state.USER_ERRORS as exc:
