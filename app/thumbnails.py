@@ -19,7 +19,7 @@ import state
 
 WIDTH = 160  # pixels; the height follows the template's aspect
 SAMPLE_TITLE = "Your title"
-VERSION = 1  # bump when the way stills are made changes
+VERSION = 2  # bump when the way stills are made changes (2: card-title templates show their card)
 
 
 @st.cache_resource(show_spinner=False)

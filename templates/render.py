@@ -107,7 +107,11 @@ def render_cover(timeline: Timeline, out_path: str | os.PathLike[str], *, time_s
         time_s = (first.start_s + first.end_s) / 2.0 if first else 0.0
     t = min(max(time_s, 0.0), max(0.0, timeline.duration_s - 1.0 / timeline.fps))
     size = (timeline.width, timeline.height)
-    titles = [text_image(o, frame_size=size) for o in timeline.overlays if o.kind == "title" and o.text.strip()]
+    shown = [o for o in timeline.overlays if o.kind == "title" and o.text.strip()]
+    if not shown:  # templates that put the title on their intro card (listicle, travel montage): draw that card
+        cards = [o for o in timeline.overlays if o.kind == "card" and o.text.strip()]
+        shown = sorted(cards, key=lambda o: o.start_s)[:1]
+    titles = [text_image(o, frame_size=size) for o in shown]
     temp = temp_path_for(out, suffix=".part" + out.suffix)
     try:
         with Sources(timeline, out_size=size) as sources:

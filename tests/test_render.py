@@ -257,6 +257,22 @@ def test_cover_draws_the_cjk_title_inside_its_box(src, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+def test_cover_of_a_template_with_its_title_on_a_card_draws_that_card(src, tmp_path):
+    grey = TimelineClip(source=str(src["grey"]), kind="photo", src_start_s=0, src_end_s=1, start_s=0, end_s=1)
+    box = (0.05, 0.6, 0.9, 0.3)
+    later = TextOverlay(text="#2", kind="card", start_s=0.5, end_s=1.0, box=(0.05, 0.05, 0.9, 0.3))
+    intro = TextOverlay(text="Top five", kind="card", start_s=0.0, end_s=0.5, box=box)
+    timeline = Timeline(template="t", width=W, height=H, fps=FPS, duration_s=1.0, clips=(grey,),
+                        overlays=(later, intro))
+    from PIL import Image
+
+    with Image.open(render_cover(timeline, tmp_path / "cover.png")) as img:
+        cover = np.asarray(img.convert("RGB")).astype(int)
+    changed = np.abs(cover - GREY).sum(axis=2) > 30
+    top, bottom = round(box[1] * H), round((box[1] + box[3]) * H)
+    assert changed[top:bottom].sum() > 50 and not changed[:top].any()  # the intro card only
+
+
 def test_srt_lists_title_and_captions_with_timestamps(src, tmp_path):
     late = TextOverlay(text="第二句\n second line", kind="caption", start_s=3661.5, end_s=3662.25, box=(0, 0, 1, 1))
     overlays = (late, *_overlays())
