@@ -18,6 +18,16 @@ def test_generate_cli_writes_titles(tiny_t5_dir, tmp_path, capsys):
     assert '"failed": 1' in capsys.readouterr().out
 
 
+def test_generate_cli_restraint_is_checked(tiny_t5_dir, tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text("brief\nA bike ride at dawn\n", encoding="utf-8")
+    args = ["generate", "--input", str(src), "--model", tiny_t5_dir, "--num-titles", "2", "--quiet"]
+    assert main(args + ["--output", str(tmp_path / "ok.csv"), "--restraint", "0.5"]) == 0
+    code = main(args + ["--output", str(tmp_path / "bad.csv"), "--restraint", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "restraint must be a number >= 0" in err and not (tmp_path / "bad.csv").exists()
+
+
 def test_cli_errors_are_one_line_not_a_traceback(tmp_path, capsys):
     src = tmp_path / "in.csv"
     src.write_text("text\nhello\n", encoding="utf-8")

@@ -22,6 +22,7 @@ def _generate(args: argparse.Namespace) -> int:
                         selling_points=tuple(p.strip() for p in args.selling_points.split(";") if p.strip()),
                         max_chars=args.max_chars)
     generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
+    generator.restraint = args.restraint
     with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -104,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--selling-points", default="", help="phrases separated by ';'")
     gen.add_argument("--platform", default="generic", choices=list_platforms())
     gen.add_argument("--max-chars", type=int, default=None, help="overrides the platform's limit")
+    gen.add_argument("--restraint", type=float, default=0.0,
+                     help="log-odds of predicted click-through given up per clickbait pattern a title matches when "
+                          "ranking (0: by predicted click-through alone; 0.25 kept Upworthy-like titles about as "
+                          "clickbait-y as the human winners, see docs/titlegen/uplift/report.md)")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _click_model_arg(gen)
     gen.set_defaults(func=_generate)

@@ -179,10 +179,19 @@ class TitleGenerator:
         self.diversity = diversity
         self.fluency_margin = fluency_margin
         self.relevance_floor = relevance_floor
-        if not restraint >= 0:
-            raise ConfigError(f"restraint must be >= 0, got {restraint!r}")
         self.restraint = restraint
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
+
+    @property
+    def restraint(self) -> float:
+        """Log-odds of predicted click-through given up per clickbait pattern group when ranking (>= 0)."""
+        return self._restraint
+
+    @restraint.setter
+    def restraint(self, value: float) -> None:
+        if not (isinstance(value, (int, float)) and value >= 0):
+            raise ConfigError(f"restraint must be a number >= 0, got {value!r}")
+        self._restraint = float(value)
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
                  controls: Controls | None = None, num_titles: int = 5, batch_size: int = 16,
