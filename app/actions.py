@@ -96,10 +96,11 @@ def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes
     return draft
 
 
-def titles(brief: str, ctl, n: int) -> list[dict[str, Any]]:
-    """N title candidates in the generator's default (diversity-aware, click-ranked) order."""
+def titles(brief: str, ctl, n: int, restraint: float = 0.0) -> list[dict[str, Any]]:
+    """N title candidates in the generator's default (diversity-aware, click-ranked) order; ``restraint`` ranks
+    titles with fewer clickbait patterns higher (see :mod:`titlegen.clickbait`)."""
     return [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr}
-            for c in state.generator()([brief], controls=ctl, num_titles=n)[0]]
+            for c in state.generator()([brief], controls=ctl, num_titles=n, restraint=restraint)[0]]
 
 
 def duplicate(folder: Path, *, on_progress: Progress):

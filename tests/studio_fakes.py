@@ -43,7 +43,7 @@ def text_encoder() -> WordEncoder:
 class FakeGenerator:
     """Called like ``titlegen.TitleGenerator``; titles are made of the brief's words and the controls."""
 
-    def __call__(self, briefs, *, controls=None, num_titles: int = 5, **_):
+    def __call__(self, briefs, *, controls=None, num_titles: int = 5, restraint=None, **_):
         controls = controls or titlegen.Controls()
         out = []
         for brief in [briefs] if isinstance(briefs, str) else briefs:
@@ -55,6 +55,10 @@ class FakeGenerator:
             texts = [f"{controls.style.title()}: {lead}", f"{lead}: {points[0]}", f"Why {lead.lower()}?", lead,
                      f"{len(words)} reasons for {lead.lower()}", f"{lead} for {controls.audience or 'everyone'}"]
             texts = [t[: controls.limit] for t in texts]
+            if restraint:  # as the real ranking does, in effect: fewer clickbait patterns first
+                from titlegen.clickbait import clickbait_patterns
+
+                texts.sort(key=lambda t: len(clickbait_patterns(t)))
             out.append([titlegen.TitleCandidate(t, "beam" if i % 2 == 0 else "sample", -1.0 - 0.1 * i,
                                                 round(0.05 - 0.004 * i, 4))
                         for i, t in enumerate(texts[:num_titles])])

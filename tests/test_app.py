@@ -331,6 +331,22 @@ def test_titles_regenerate_edit_and_use(with_draft, home):
     assert data["picks"]["title"] == "My own title, edited in place"
 
 
+def test_titles_plainer_ranking_and_patterns_shown(with_draft, home):
+    from titlegen.clickbait import clickbait_patterns
+
+    at = with_draft
+    at.switch_page("app_pages/titles.py").run()
+    at.slider[0].set_value(6)
+    at.select_slider[0].set_value(1.0)
+    [b for b in at.button if b.label == "Regenerate titles"][0].click().run()
+    assert not at.exception and not at.error
+    texts = [t.value for t in at.text_input if t.key and t.key.startswith("title_")]
+    counts = [len(clickbait_patterns(t)) for t in texts]
+    assert counts == sorted(counts) and counts[-1] > 0  # plainer first; the generator got the restraint
+    shown = [c.value for c in at.caption if "clickbait patterns" in c.value]
+    assert len(shown) == 6 and "no clickbait patterns" in shown[0] and "leading question word" in " ".join(shown)
+
+
 # ---- Draft ----------------------------------------------------------------------------------------------------
 
 def test_draft_edit_full_render_downloads_and_feedback(with_draft, home):

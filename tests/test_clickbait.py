@@ -62,3 +62,8 @@ def test_generator_restraint_demotes_pattern_titles(tiny_t5_dir):
     assert gen._postprocess(request, raw, num_titles=2)[0].text == "Linen tote that fits a laptop"
     with pytest.raises(ConfigError, match="restraint"):
         type(gen)(gen.model, gen.tokenizer, restraint=-1)
+    with pytest.raises(ConfigError, match="restraint"):
+        gen("A linen tote", restraint=-0.5)
+    gen.restraint = 0.0  # a call's restraint applies to that call only (sessions share one generator)
+    assert gen._postprocess(request, raw, num_titles=2, restraint=1.0)[0].text == "Linen tote that fits a laptop"
+    assert gen("A linen tote that fits a laptop.", restraint=1.0)[0] and gen.restraint == 0.0

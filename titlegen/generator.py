@@ -196,7 +196,7 @@ class TitleGenerator:
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
                  controls: Controls | None = None, num_titles: int = 5, batch_size: int = 16,
                  num_beams: int = 4, num_samples: int = 4, seed: int = 0,
-                 extractive: bool = True) -> list[list[TitleCandidate]]:
+                 extractive: bool = True, restraint: float | None = None) -> list[list[TitleCandidate]]:
         """Titles for each brief, best first.
 
         Args:
@@ -208,13 +208,18 @@ class TitleGenerator:
             num_samples: sampled candidates per brief (0 disables sampling).
             seed: seed of the sampling, for reproducible candidates.
             extractive: also offer the lead and selling-point candidates (off: model candidates only).
+            restraint: this call's :attr:`restraint` (``None``: the generator's), so sessions sharing one
+                generator can rank differently.
 
         Returns:
             One list of :class:`TitleCandidate` per brief, in input order; never an empty list.
 
         Raises:
             InvalidBriefError: a brief is empty or not text (nothing is generated for any brief).
+            ConfigError: ``restraint`` is negative or not a number.
         """
+        if restraint is not None and not (isinstance(restraint, (int, float)) and restraint >= 0):
+            raise ConfigError(f"restraint must be a number >= 0, got {restraint!r}")
         if isinstance(briefs, (str, TitleRequest)):
             briefs = [briefs]
         requests = self._preprocess(briefs, controls or Controls())
@@ -226,7 +231,7 @@ class TitleGenerator:
             raw = self._forward(batch, num_beams=num_beams, num_samples=num_samples, seed=seed + start,
                                 extractive=extractive)
             for i, req, cands in zip(idx, batch, raw):
-                results[i] = self._postprocess(req, cands, num_titles=num_titles)
+                results[i] = self._postprocess(req, cands, num_titles=num_titles, restraint=restraint)
         return results
 
     def _preprocess(self, briefs: Sequence[str | TitleRequest], controls: Controls) -> list[TitleRequest]:
@@ -322,7 +327,7 @@ class TitleGenerator:
         return ((logp * valid).sum(1) / valid.sum(1).clamp(min=1)).tolist()
 
     def _postprocess(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
-                     num_titles: int) -> list[TitleCandidate]:
+                     num_titles: int, restraint: float | None = None) -> list[TitleCandidate]:
         casing = get_style(req.controls.style).casing
         limit = req.controls.limit
         seen: set[str] = set()
@@ -349,7 +354,8 @@ class TitleGenerator:
             kept = self._on_topic(kept, req.brief)
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
-            scores = {c.text: ranking_score(c.predicted_ctr, c.text, self.restraint) for c in kept}
+            restraint = self.restraint if restraint is None else restraint
+            scores = {c.text: ranking_score(c.predicted_ctr, c.text, restraint) for c in kept}
             kept.sort(key=lambda c: -scores[c.text])
             if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
                 emb = self.click_model.embed([c.text for c in kept])
