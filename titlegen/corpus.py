@@ -161,6 +161,22 @@ def load_title_corpus(data_root: str | Path) -> list[str]:
     return [t for t in dict.fromkeys(clean_text(t) for t in titles) if len(t) >= 8]
 
 
+def click_heldout_titles(data_root: str | Path) -> set[str]:
+    """Lower-cased headlines of every arm of the Upworthy tests held out for the click-through evaluations."""
+    df = pd.read_parquet(Path(data_root) / "upworthy" / "upworthy_exploratory_dev.parquet",
+                         columns=["clickability_test_id", "headline"])
+    held = df["clickability_test_id"].astype(str).map(in_click_heldout)
+    return set(df.loc[held, "headline"].map(clean_text).str.lower())
+
+
+def training_titles(data_root: str | Path, val: pd.DataFrame) -> list[str]:
+    """The title-only lines a model may train on: :func:`load_title_corpus` without the validation titles of
+    ``val`` and without the headlines of the click-evaluation tests (the clickbait list holds Upworthy
+    headlines)."""
+    unseen = set(val["title"].str.lower()) | click_heldout_titles(data_root)
+    return [t for t in load_title_corpus(data_root) if t.lower() not in unseen]
+
+
 def in_validation(group: str, *, val_fraction: float) -> bool:
     """Deterministic group split: a group is in validation when its hash falls under ``val_fraction``."""
     digest = hashlib.sha1(group.encode("utf-8")).digest()
@@ -193,14 +209,6 @@ def split_pairs(pairs: pd.DataFrame, *, val_fraction: float = 0.05) -> tuple[pd.
     held_titles = set(pairs.loc[click_held, "title"].str.lower())
     leak |= click_held[~is_val] | train["title"].str.lower().isin(held_titles)
     return train[~leak].reset_index(drop=True), val.reset_index(drop=True)
-
-
-def click_heldout_titles(data_root: str | Path) -> set[str]:
-    """Lower-cased headlines of every arm of the Upworthy tests held out for the click-through evaluations."""
-    df = pd.read_parquet(Path(data_root) / "upworthy" / "upworthy_exploratory_dev.parquet",
-                         columns=["clickability_test_id", "headline"])
-    held = df["clickability_test_id"].astype(str).map(in_click_heldout)
-    return set(df.loc[held, "headline"].map(clean_text).str.lower())
 
 
 def source_text(row: pd.Series) -> str:

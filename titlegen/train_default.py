@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from titlegen.controls import Controls, encode_source
-from titlegen.corpus import load_pairs, load_title_corpus, source_text, split_pairs
+from titlegen.corpus import load_pairs, source_text, split_pairs, training_titles
 from titlegen.errors import ConfigError
 from titlegen.model import build_minilm_encoder_decoder, save_default_decoder
 
@@ -125,8 +125,7 @@ def train(recipe: DefaultRecipe, *, data_root: Path, out_dir: Path, work_dir: Pa
     rng = random.Random(recipe.seed)
     model, tokenizer = build_minilm_encoder_decoder(decoder_layers=recipe.decoder_layers)
     train_df, val_df = split_pairs(load_pairs(data_root, seed=recipe.seed), val_fraction=recipe.val_fraction)
-    val_titles = set(val_df["title"].str.lower())
-    lm_titles = [t for t in load_title_corpus(data_root) if t.lower() not in val_titles]
+    lm_titles = training_titles(data_root, val_df)
     print(f"pairs: train {len(train_df)}, val {len(val_df)}; title-only: {len(lm_titles)}", flush=True)
 
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -83,7 +83,7 @@ def prepare(data_root: Path, out: Path, *, seed: int = 0, val_fraction: float = 
     that occur as validation titles or as headlines of the click-evaluation tests are dropped. Returns the row
     counts.
     """
-    from titlegen.corpus import click_heldout_titles, load_pairs, load_title_corpus, source_text, split_pairs
+    from titlegen.corpus import load_pairs, source_text, split_pairs, training_titles
 
     train_df, val_df = split_pairs(load_pairs(data_root, seed=seed), val_fraction=val_fraction)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,9 +92,7 @@ def prepare(data_root: Path, out: Path, *, seed: int = 0, val_fraction: float = 
         rows = [{"src": source_text(r), "title": r["title"], "dataset": r["dataset"]} for _, r in frame.iterrows()]
         _write_jsonl_gz(rows, out / f"{name}.jsonl.gz")
         counts[name] = len(rows)
-    # The clickbait list holds Upworthy headlines: those of click-evaluation tests are left out too.
-    unseen = set(val_df["title"].str.lower()) | click_heldout_titles(data_root)
-    titles = [{"title": t} for t in load_title_corpus(data_root) if t.lower() not in unseen]
+    titles = [{"title": t} for t in training_titles(data_root, val_df)]
     _write_jsonl_gz(titles, out / "titles.jsonl.gz")
     counts["titles"] = len(titles)
     return counts
