@@ -96,11 +96,14 @@ def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes
     return draft
 
 
-def titles(brief: str, ctl, n: int, restraint: float = 0.0) -> list[dict[str, Any]]:
+def titles(brief: str, ctl, n: int, restraint: float = 0.0,
+           relevance_weight: float = 0.0) -> list[dict[str, Any]]:
     """N title candidates in the generator's default (diversity-aware, click-ranked) order; ``restraint`` ranks
-    titles with fewer clickbait patterns higher (see :mod:`titlegen.clickbait`)."""
-    return [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr}
-            for c in state.generator()([brief], controls=ctl, num_titles=n, restraint=restraint)[0]]
+    titles with fewer clickbait patterns higher, ``relevance_weight`` titles closer to the brief (see
+    :mod:`titlegen.clickbait`)."""
+    return [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr, "similarity": c.similarity}
+            for c in state.generator()([brief], controls=ctl, num_titles=n, restraint=restraint,
+                                        relevance_weight=relevance_weight)[0]]
 
 
 def duplicate(folder: Path, *, on_progress: Progress):

@@ -105,7 +105,8 @@ def _pick_template(result, template, *, footage, analysis, music_path) -> tuple[
 def _titles(generator, brief: str, controls) -> list[dict[str, Any]]:
     kwargs = {"controls": controls} if controls is not None else {}
     candidates = generator([brief], num_titles=5, **kwargs)[0]
-    return [{"text": c.text, "source": c.source, "logprob": c.logprob, "predicted_ctr": c.predicted_ctr}
+    return [{"text": c.text, "source": c.source, "logprob": c.logprob, "predicted_ctr": c.predicted_ctr,
+             "similarity": getattr(c, "similarity", None)}
             for c in candidates]
 
 
@@ -120,7 +121,8 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
         brief: the one-line description (not empty).
         template: a template name or ``TemplateSpec``; None takes the matcher's best.
         generator: a ``titlegen.TitleGenerator`` (anything called as ``generator([brief], num_titles=, controls=)``
-            returning candidates with ``text``, ``source``, ``logprob``, ``predicted_ctr``).
+            returning candidates with ``text``, ``source``, ``logprob``, ``predicted_ctr``,
+            optionally ``similarity``).
         matcher: a ``crossmodal_match.Matcher`` (ranks music, copy, templates; analyses footage).
         out_dir: where the draft folder is created.
         on_progress: ``(fraction, stage)``; fractions never go back and end at exactly 1.0.

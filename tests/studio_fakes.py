@@ -43,7 +43,7 @@ def text_encoder() -> WordEncoder:
 class FakeGenerator:
     """Called like ``titlegen.TitleGenerator``; titles are made of the brief's words and the controls."""
 
-    def __call__(self, briefs, *, controls=None, num_titles: int = 5, restraint=None, **_):
+    def __call__(self, briefs, *, controls=None, num_titles: int = 5, restraint=None, relevance_weight=None, **_):
         controls = controls or titlegen.Controls()
         out = []
         for brief in [briefs] if isinstance(briefs, str) else briefs:
@@ -59,8 +59,13 @@ class FakeGenerator:
                 from titlegen.clickbait import clickbait_patterns
 
                 texts.sort(key=lambda t: len(clickbait_patterns(t)))
+            brief_words = {w.lower().strip(",.:?") for w in words}
+            similarity = {t: round(sum(w.lower().strip(",.:?") in brief_words for w in t.split()) / len(t.split()), 2)
+                          for t in texts}  # the share of the title's words found in the brief
+            if relevance_weight:  # as the real ranking does, in effect: titles closer to the brief first
+                texts.sort(key=lambda t: -similarity[t])
             out.append([titlegen.TitleCandidate(t, "beam" if i % 2 == 0 else "sample", -1.0 - 0.1 * i,
-                                                round(0.05 - 0.004 * i, 4))
+                                                round(0.05 - 0.004 * i, 4), similarity[t])
                         for i, t in enumerate(texts[:num_titles])])
         return out
 

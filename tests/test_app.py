@@ -331,20 +331,32 @@ def test_titles_regenerate_edit_and_use(with_draft, home):
     assert data["picks"]["title"] == "My own title, edited in place"
 
 
+def _regenerate_six(at, select_slider: int, value: float):
+    """Regenerate 6 titles on the Titles page with one of its select sliders set to ``value``."""
+    at.switch_page("app_pages/titles.py").run()
+    at.slider[0].set_value(6)
+    at.select_slider[select_slider].set_value(value)
+    [b for b in at.button if b.label == "Regenerate titles"][0].click().run()
+    assert not at.exception and not at.error
+    return at
+
+
 def test_titles_plainer_ranking_and_patterns_shown(with_draft, home):
     from titlegen.clickbait import clickbait_patterns
 
-    at = with_draft
-    at.switch_page("app_pages/titles.py").run()
-    at.slider[0].set_value(6)
-    at.select_slider[0].set_value(1.0)
-    [b for b in at.button if b.label == "Regenerate titles"][0].click().run()
-    assert not at.exception and not at.error
+    at = _regenerate_six(with_draft, 0, 1.0)  # "Plainer titles"
     texts = [t.value for t in at.text_input if t.key and t.key.startswith("title_")]
     counts = [len(clickbait_patterns(t)) for t in texts]
     assert counts == sorted(counts) and counts[-1] > 0  # plainer first; the generator got the restraint
     shown = [c.value for c in at.caption if "clickbait patterns" in c.value]
     assert len(shown) == 6 and "no clickbait patterns" in shown[0] and "leading question word" in " ".join(shown)
+
+
+def test_titles_closer_to_the_brief_ranking_and_similarity_shown(with_draft, home):
+    at = _regenerate_six(with_draft, 1, 2.0)  # "Closer to the brief"
+    shown = [c.value for c in at.caption if "similarity to the brief 0" in c.value or "brief 1" in c.value]
+    sims = [float(c.split("similarity to the brief ")[1].split(" ")[0]) for c in shown]
+    assert len(sims) == 6 and sims == sorted(sims, reverse=True) and sims[0] == 1.0  # closest first
 
 
 # ---- Draft ----------------------------------------------------------------------------------------------------

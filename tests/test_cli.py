@@ -26,6 +26,10 @@ def test_generate_cli_restraint_is_checked(tiny_t5_dir, tmp_path, capsys):
     code = main(args + ["--output", str(tmp_path / "bad.csv"), "--restraint", "-1"])
     err = capsys.readouterr().err
     assert code == 2 and "restraint must be a number >= 0" in err and not (tmp_path / "bad.csv").exists()
+    assert main(args + ["--output", str(tmp_path / "ok2.csv"), "--relevance-weight", "1"]) == 0
+    code = main(args + ["--output", str(tmp_path / "bad2.csv"), "--relevance-weight", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "relevance_weight must be a number >= 0" in err and not (tmp_path / "bad2.csv").exists()
 
 
 def test_cli_errors_are_one_line_not_a_traceback(tmp_path, capsys):

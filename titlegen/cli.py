@@ -23,6 +23,7 @@ def _generate(args: argparse.Namespace) -> int:
                         max_chars=args.max_chars)
     generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
     generator.restraint = args.restraint
+    generator.relevance_weight = args.relevance_weight
     with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
@@ -109,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="log-odds of predicted click-through given up per clickbait pattern a title matches when "
                           "ranking (0: by predicted click-through alone; 0.25 kept Upworthy-like titles about as "
                           "clickbait-y as the human winners, see docs/titlegen/uplift/report.md)")
+    gen.add_argument("--relevance-weight", type=float, default=0.0,
+                     help="log-odds of predicted click-through added per unit of cosine similarity between a title "
+                          "and its brief when ranking (0: ignore it); docs/titlegen/uplift/report.md measures it")
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _click_model_arg(gen)
     gen.set_defaults(func=_generate)

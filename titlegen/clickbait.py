@@ -8,6 +8,10 @@ as one unit of log-odds of clicking. The groups follow the hand-made features of
 ``!``/``?``, teaser phrases and leading question words. They are regular expressions, not a model fitted on any
 data set, so the clickbait *classifier* used as an evaluation guardrail (``titlegen.evaluate.uplift_eval``)
 remains a separate judge of them.
+
+A click model also rewards catchy titles about something else. ``relevance_weight`` adds back log-odds per unit of
+cosine similarity between the title and its brief (MiniLM embeddings), so a title that stays on the post can
+outrank a slightly "clickier" one that wanders off it.
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ def clickbait_patterns(title: str) -> tuple[str, ...]:
     return tuple(name for name, rx in _COMPILED.items() if rx.search(title))
 
 
-def ranking_score(predicted_ctr: float, title: str, restraint: float) -> float:
-    """Log-odds of ``predicted_ctr`` in (0, 1) minus ``restraint`` per matched pattern group (higher ranks first)."""
+def ranking_score(predicted_ctr: float, title: str, restraint: float, *, relevance_weight: float = 0.0,
+                  similarity: float | None = None) -> float:
+    """Log-odds of ``predicted_ctr`` in (0, 1) minus ``restraint`` per matched pattern group, plus
+    ``relevance_weight`` times ``similarity`` (cosine in [-1, 1] of title and brief; ``None``: no term). Higher
+    ranks first."""
     p = min(max(predicted_ctr, 1e-9), 1 - 1e-9)
-    return math.log(p / (1 - p)) - restraint * len(clickbait_patterns(title))
+    score = math.log(p / (1 - p)) - restraint * len(clickbait_patterns(title))
+    return score + relevance_weight * similarity if similarity is not None else score

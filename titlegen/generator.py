@@ -76,12 +76,15 @@ class TitleCandidate:
         source: where it came from: ``"beam"``, ``"sample"``, ``"lead"`` or ``"points"``.
         logprob: mean per-token log-probability (nats) of the title under the model, given the brief.
         predicted_ctr: click-through predicted by the click model, or ``None`` when no click model is attached.
+        similarity: cosine similarity in [-1, 1] of the title's and the brief's embeddings, or ``None`` when the
+            click model cannot ``embed``.
     """
 
     text: str
     source: str
     logprob: float
     predicted_ctr: float | None = None
+    similarity: float | None = None
 
 
 def _validate_brief(brief: object, index: int) -> str:
@@ -142,6 +145,13 @@ def cut_to_limit(text: str, limit: int) -> str:
     return cut if cut else text[:limit]
 
 
+def _non_negative(name: str, value: object) -> float:
+    """``value`` as a float, or :class:`ConfigError` naming ``name`` when it is not a number >= 0."""
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
 class TitleGenerator:
     """Generate, score and rank titles with a seq2seq model.
 
@@ -163,13 +173,15 @@ class TitleGenerator:
             and would otherwise keep catchy titles about something else. ``None`` turns the guardrail off.
         restraint: log-odds of predicted click-through given up per clickbait pattern group a candidate matches
             when ranking (see :mod:`titlegen.clickbait`); 0 ranks by predicted click-through alone.
+        relevance_weight: log-odds of predicted click-through added per unit of the candidate's
+            :attr:`TitleCandidate.similarity` to the brief when ranking; 0 ignores it.
     """
 
     def __init__(self, model, tokenizer, *, lexicon: dict[str, str] | None = None,
                  click_model: Callable[[list[str], list[str]], Sequence[float]] | None = None,
                  max_source_tokens: int = 128, max_title_tokens: int = 32, fluency_margin: float = 1.0,
                  diversity: float | None = 0.7, relevance_floor: float | None = RELEVANCE_FLOOR,
-                 restraint: float = 0.0) -> None:
+                 restraint: float = 0.0, relevance_weight: float = 0.0) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.lexicon = lexicon or {}
@@ -180,6 +192,7 @@ class TitleGenerator:
         self.fluency_margin = fluency_margin
         self.relevance_floor = relevance_floor
         self.restraint = restraint
+        self.relevance_weight = relevance_weight
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
 
     @property
@@ -189,14 +202,22 @@ class TitleGenerator:
 
     @restraint.setter
     def restraint(self, value: float) -> None:
-        if not (isinstance(value, (int, float)) and value >= 0):
-            raise ConfigError(f"restraint must be a number >= 0, got {value!r}")
-        self._restraint = float(value)
+        self._restraint = _non_negative("restraint", value)
+
+    @property
+    def relevance_weight(self) -> float:
+        """Log-odds of predicted click-through added per unit of similarity to the brief when ranking (>= 0)."""
+        return self._relevance_weight
+
+    @relevance_weight.setter
+    def relevance_weight(self, value: float) -> None:
+        self._relevance_weight = _non_negative("relevance_weight", value)
 
     def __call__(self, briefs: str | TitleRequest | Sequence[str | TitleRequest], *,
                  controls: Controls | None = None, num_titles: int = 5, batch_size: int = 16,
                  num_beams: int = 4, num_samples: int = 4, seed: int = 0,
-                 extractive: bool = True, restraint: float | None = None) -> list[list[TitleCandidate]]:
+                 extractive: bool = True, restraint: float | None = None,
+                 relevance_weight: float | None = None) -> list[list[TitleCandidate]]:
         """Titles for each brief, best first.
 
         Args:
@@ -210,16 +231,18 @@ class TitleGenerator:
             extractive: also offer the lead and selling-point candidates (off: model candidates only).
             restraint: this call's :attr:`restraint` (``None``: the generator's), so sessions sharing one
                 generator can rank differently.
+            relevance_weight: this call's :attr:`relevance_weight` (``None``: the generator's).
 
         Returns:
             One list of :class:`TitleCandidate` per brief, in input order; never an empty list.
 
         Raises:
             InvalidBriefError: a brief is empty or not text (nothing is generated for any brief).
-            ConfigError: ``restraint`` is negative or not a number.
+            ConfigError: ``restraint`` or ``relevance_weight`` is negative or not a number.
         """
-        if restraint is not None and not (isinstance(restraint, (int, float)) and restraint >= 0):
-            raise ConfigError(f"restraint must be a number >= 0, got {restraint!r}")
+        weights = {"restraint": self.restraint if restraint is None else _non_negative("restraint", restraint),
+                   "relevance_weight": self.relevance_weight if relevance_weight is None
+                   else _non_negative("relevance_weight", relevance_weight)}
         if isinstance(briefs, (str, TitleRequest)):
             briefs = [briefs]
         requests = self._preprocess(briefs, controls or Controls())
@@ -231,7 +254,7 @@ class TitleGenerator:
             raw = self._forward(batch, num_beams=num_beams, num_samples=num_samples, seed=seed + start,
                                 extractive=extractive)
             for i, req, cands in zip(idx, batch, raw):
-                results[i] = self._postprocess(req, cands, num_titles=num_titles, restraint=restraint)
+                results[i] = self._postprocess(req, cands, num_titles=num_titles, **weights)
         return results
 
     def _preprocess(self, briefs: Sequence[str | TitleRequest], controls: Controls) -> list[TitleRequest]:
@@ -295,12 +318,15 @@ class TitleGenerator:
         return out
 
     def _on_topic(self, kept: list[TitleCandidate], brief: str) -> list[TitleCandidate]:
-        """Generated candidates at least :attr:`relevance_floor` similar to the brief (all of them if none is)."""
-        if self.relevance_floor is None or not hasattr(self.click_model, "embed"):
+        """``kept`` with their :attr:`~TitleCandidate.similarity` to the brief, less the generated ones under
+        :attr:`relevance_floor` (all of them if none is); unchanged when the click model cannot ``embed``."""
+        if not hasattr(self.click_model, "embed"):
             return kept
         emb = self.click_model.embed([c.text for c in kept] + [brief])
-        sims = emb[:-1] @ emb[-1]
-        on_topic = [c for c, s in zip(kept, sims) if c.source in ("lead", "points") or s >= self.relevance_floor]
+        kept = [replace(c, similarity=round(float(s), 4)) for c, s in zip(kept, emb[:-1] @ emb[-1])]
+        if self.relevance_floor is None:
+            return kept
+        on_topic = [c for c in kept if c.source in ("lead", "points") or c.similarity >= self.relevance_floor]
         return on_topic or kept
 
     def _add(self, out, sequences: torch.Tensor, source: str, per_input: int, scores: list[float]) -> None:
@@ -327,7 +353,8 @@ class TitleGenerator:
         return ((logp * valid).sum(1) / valid.sum(1).clamp(min=1)).tolist()
 
     def _postprocess(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
-                     num_titles: int, restraint: float | None = None) -> list[TitleCandidate]:
+                     num_titles: int, restraint: float | None = None,
+                     relevance_weight: float | None = None) -> list[TitleCandidate]:
         casing = get_style(req.controls.style).casing
         limit = req.controls.limit
         seen: set[str] = set()
@@ -355,7 +382,9 @@ class TitleGenerator:
             ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
             kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
             restraint = self.restraint if restraint is None else restraint
-            scores = {c.text: ranking_score(c.predicted_ctr, c.text, restraint) for c in kept}
+            weight = self.relevance_weight if relevance_weight is None else relevance_weight
+            scores = {c.text: ranking_score(c.predicted_ctr, c.text, restraint, relevance_weight=weight,
+                                            similarity=c.similarity) for c in kept}
             kept.sort(key=lambda c: -scores[c.text])
             if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
                 emb = self.click_model.embed([c.text for c in kept])
