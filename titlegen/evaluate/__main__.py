@@ -22,9 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--out", type=Path, default=Path("docs/titlegen/uplift"))
     up.add_argument("--model", type=Path, default=None, help="click model folder (default: the shipped one)")
     up.add_argument("--tests", type=int, default=150, help="held-out tests used for T3 (generation is slow)")
-    up.add_argument("--candidates", type=int, default=8, help="titles generated per test for T3")
-    up.add_argument("--restraint-tests", type=int, default=100,
-                    help="training tests on which T3 chooses the clickbait restraint")
+    up.add_argument("--candidates", type=int, default=32, help="titles generated per test for T3")
+    up.add_argument("--tuning-tests", type=int, default=200,
+                    help="held-out tests outside the T3 sample on which T3 chooses its ranking weights")
     up.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     command = "python -m titlegen.evaluate " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
         run_uplift_eval(prep, args.out, data_root=args.data, model_dir=args.model, n_tests=args.tests,
                         n_candidates=args.candidates, seed=args.seed, command=command,
-                        restraint_tests=args.restraint_tests)
+                        tuning_tests=args.tuning_tests)
     print(f"wrote {args.out}/metrics.json and report.md")
     return 0
 

@@ -6,35 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from titlegen.clickbait import ranking_score
-from titlegen.controls import Controls
 from titlegen.ctr import DEFAULT_CTR_DIR, load_click_model
 from titlegen.ctr_metrics import replay_uplift
-from titlegen.diversity import compare_to_topk
+from titlegen.evaluate.generated_eval import t3
 from titlegen.evaluate.prepare import Prepared
 from titlegen.evaluate.systems import bow_system, length_system, linear_system, random_system
-
-LIMIT = 100
-#: Restraint values (log-odds per clickbait pattern group) tried on training tests for T3.
-RESTRAINT_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
-
-
-def clickbait_classifier(data_root: Path):
-    """TF-IDF logistic classifier of clickbait vs news-wire headlines (evaluation guardrail only)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    texts, labels = [], []
-    for name, label in (("clickbait_data.txt", 1), ("non_clickbait_data.txt", 0)):
-        lines = (data_root / "clickbait" / name).read_text(encoding="utf-8", errors="replace").splitlines()
-        kept = [t.strip() for t in lines if t.strip()]
-        texts += kept
-        labels += [label] * len(kept)
-    return make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-                         LogisticRegression(max_iter=2000)).fit(texts, labels)
 
 
 def t2(prep: Prepared, model) -> dict:
@@ -47,128 +24,17 @@ def t2(prep: Prepared, model) -> dict:
     return out, systems[2]
 
 
-def _rouge_l(scorer, a: str, refs: list[str]) -> float:
-    return max((scorer.score(r, a)["rougeL"].fmeasure for r in refs), default=0.0)
-
-
-def _candidates(generator, frame, *, n_tests: int, n_candidates: int, seed: int):
-    """``(groups, ledes, candidates)`` for ``n_tests`` tests of ``frame`` (ledes of >= 30 characters), sampled."""
-    frame = frame[frame["lede"].str.len() >= 30]
-    tests = pd.Series(frame["test"].unique()).sample(n=min(n_tests, frame["test"].nunique()), random_state=seed)
-    groups = [frame[frame["test"] == t] for t in tests]
-    ledes = [g["lede"].iloc[0] for g in groups]
-    half = n_candidates // 2
-    # Every candidate that passes the generator's own filters comes back, so the selection is done here.
-    cands = generator(ledes, controls=Controls(style="lifestyle", max_chars=LIMIT), num_titles=4 * n_candidates,
-                      num_beams=half, num_samples=n_candidates - half, seed=seed)
-    return groups, ledes, cands
-
-
-def _winner(g: pd.DataFrame) -> str:
-    return g["headline"].iloc[int(np.argmax(g["ctr"].to_numpy()))]
-
-
-def _keep(cs, restraint: float):
-    return max(cs, key=lambda c: ranking_score(c.predicted_ctr, c.text, restraint))
-
-
-def choose_restraint(groups, cands, bait) -> tuple[float, dict]:
-    """Smallest :data:`RESTRAINT_GRID` value whose kept titles are flagged as clickbait no more often than the human
-    winners of the same (training) tests; the largest value when none is. Returns it and the rate per value."""
-    human = float(np.mean(bait.predict_proba([_winner(g) for g in groups])[:, 1] > 0.5))
-    rates = {r: float(np.mean(bait.predict_proba([_keep(cs, r).text for cs in cands])[:, 1] > 0.5))
-             for r in RESTRAINT_GRID}
-    ok = [r for r in RESTRAINT_GRID if rates[r] <= human]
-    return (min(ok) if ok else max(RESTRAINT_GRID)), {"human_winner": human, "kept": rates}
-
-
-def _judge(groups, ledes, cands, model, bow, bait, scorer, restraint: float) -> pd.DataFrame:
-    """One row per test: the kept title under ``restraint`` against the test's human headlines."""
-    rows = []
-    for g, lede, cs in zip(groups, ledes, cands):
-        kept = _keep(cs, restraint)
-        heads = g["headline"].tolist()
-        winner = _winner(g)
-        u = model.utility([kept.text] + heads, [lede] * (1 + len(heads)))
-        u_win = u[1 + heads.index(winner)]
-        b = bow.score_texts([kept.text, winner])
-        others = [h for h in heads if h != winner]
-        rows.append({"kept": kept.text, "source": kept.source, "winner": winner, "beats_winner": u[0] > u_win,
-                     "p_beats_winner": float(1 / (1 + np.exp(-(u[0] - u_win)))),
-                     "beats_mean_arm": u[0] > u[1:].mean(), "bow_beats_winner": b[0] > b[1],
-                     "rougeL_kept": _rouge_l(scorer, kept.text, heads),
-                     "rougeL_winner": _rouge_l(scorer, winner, others),
-                     "rougeL_best_candidate": max(_rouge_l(scorer, c.text, heads) for c in cs),
-                     "len_kept": len(kept.text), "len_winner": len(winner)})
-    df = pd.DataFrame(rows)
-    df["bait_kept"] = bait.predict_proba(df["kept"])[:, 1] > 0.5
-    df["bait_winner"] = bait.predict_proba(df["winner"])[:, 1] > 0.5
-    return df
-
-
-def _summary(df: pd.DataFrame) -> dict:
-    r = lambda x: round(float(x), 4)  # noqa: E731
-    return {"win_rate_vs_human_winner": r(df["beats_winner"].mean()),
-            "mean_p_beats_winner": r(df["p_beats_winner"].mean()),
-            "win_rate_vs_mean_human_arm": r(df["beats_mean_arm"].mean()),
-            "win_rate_vs_winner_bow_judge": r(df["bow_beats_winner"].mean()),
-            "kept_source_share": df["source"].value_counts(normalize=True).round(3).to_dict(),
-            "guardrails": {"rougeL_to_human_headlines_kept": r(df["rougeL_kept"].mean()),
-                           "rougeL_to_other_arms_human_winner": r(df["rougeL_winner"].mean()),
-                           "rougeL_best_candidate_oracle": r(df["rougeL_best_candidate"].mean()),
-                           "clickbait_rate_kept": r(df["bait_kept"].mean()),
-                           "clickbait_rate_human_winner": r(df["bait_winner"].mean()),
-                           "within_limit_kept": r((df["len_kept"] <= LIMIT).mean()),
-                           "within_limit_human_winner": r((df["len_winner"] <= LIMIT).mean())}}
-
-
-def t3(prep: Prepared, model, bow, data_root: Path, *, n_tests: int, n_candidates: int, seed: int,
-       restraint_tests: int = 100) -> dict:
-    """Generate titles from held-out ledes, keep the best by the click model (with the restraint chosen on
-    training tests), and judge them against the humans."""
-    from rouge_score import rouge_scorer
-
-    from titlegen.loading import load_generator
-
-    generator = load_generator(click_model=model)
-    generator.diversity = None  # T3 keeps the single best title; the selection below ranks all candidates
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    bait = clickbait_classifier(data_root)
-    train_groups, _, train_cands = _candidates(generator, prep.train, n_tests=restraint_tests,
-                                               n_candidates=n_candidates, seed=seed + 1)
-    restraint, tuning = choose_restraint(train_groups, train_cands, bait)
-    groups, ledes, cands = _candidates(generator, prep.val, n_tests=n_tests, n_candidates=n_candidates, seed=seed)
-    chosen = _judge(groups, ledes, cands, model, bow, bait, scorer, restraint)
-    curve = {}
-    for r in RESTRAINT_GRID:
-        df = chosen if r == restraint else _judge(groups, ledes, cands, model, bow, bait, scorer, r)
-        g = _summary(df)
-        curve[str(r)] = {"win_rate_vs_human_winner": g["win_rate_vs_human_winner"],
-                         "clickbait_rate_kept": g["guardrails"]["clickbait_rate_kept"],
-                         "rougeL_to_human_headlines_kept": g["guardrails"]["rougeL_to_human_headlines_kept"]}
-    diversity = [compare_to_topk(np.array([c.predicted_ctr for c in cs]), model.embed([c.text for c in cs]), 3)
-                 for cs in cands if len(cs) > 3]
-    return {
-        "tests": len(chosen), "candidates_per_test": n_candidates, "limit_chars": LIMIT,
-        "restraint": restraint, "restraint_tuning_on_training_tests": {"tests": len(train_groups), **tuning},
-        **_summary(chosen), "restraint_curve_heldout": curve,
-        "diversity_top3": {k: round(float(np.mean([d[k] for d in diversity])), 4) for k in
-                           ("quality_kept", "diversity_gain", "diversity_topk")} if diversity else {},
-        "samples": chosen.head(12)[["winner", "kept", "source"]].to_dict(orient="records"),
-    }
-
-
 def run_uplift_eval(prep: Prepared, out_dir: Path, *, data_root: Path, model_dir: Path | None, n_tests: int,
-                    n_candidates: int, seed: int, command: str, restraint_tests: int = 100) -> dict:
+                    n_candidates: int, seed: int, command: str, tuning_tests: int = 200) -> dict:
     model = load_click_model(model_dir or DEFAULT_CTR_DIR, embedder=prep.embedder)
     replay, bow = t2(prep, model)
     result = {"command": command, "skipped": prep.skipped.counts, "t2_replay_uplift": replay,
               "t3_generator": t3(prep, model, bow, data_root, n_tests=n_tests, n_candidates=n_candidates, seed=seed,
-                                 restraint_tests=restraint_tests)}
+                                 tuning_tests=tuning_tests)}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
     _plot(result, out_dir / "uplift.png")
-    _plot_restraint(result["t3_generator"], out_dir / "restraint.png")
+    _plot_weights(result["t3_generator"], out_dir / "restraint.png")
     _report(result, out_dir / "report.md")
     return result
 
@@ -193,31 +59,36 @@ def _plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def _plot_restraint(t3r: dict, path: Path) -> None:
+def _plot_weights(t3r: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curve = t3r["restraint_curve_heldout"]
-    xs = [v["clickbait_rate_kept"] * 100 for v in curve.values()]
-    ys = [v["win_rate_vs_human_winner"] * 100 for v in curve.values()]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(xs, ys, "o-")
-    for r, x, y in zip(curve, xs, ys):
-        ax.annotate(r, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.axvline(t3r["guardrails"]["clickbait_rate_human_winner"] * 100, color="#2a7", ls="--", label="human winners")
-    ax.axhline(50, color="grey", lw=0.8)
-    ax.set(xlabel="kept titles flagged as clickbait (%)", ylabel="win rate vs human winner (%)",
-           title="T3: restraint (log-odds per pattern), held-out tests")
-    ax.legend()
-    fig.tight_layout()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, curve, human, title in (
+            (axes[0], t3r["tuning"]["curve"], t3r["tuning"]["human_winner_clickbait_rate"], "tuning tests"),
+            (axes[1], t3r["curve_evaluation"], t3r["guardrails"]["clickbait_rate_human_winner"], "evaluation tests")):
+        x = np.array([c["clickbait"] for c in curve]) * 100
+        y = np.array([c["win"] for c in curve]) * 100
+        w = np.array([c["relevance_weight"] for c in curve])
+        sc = ax.scatter(x, y, c=w, cmap="viridis", s=18)
+        chosen = [i for i, c in enumerate(curve) if c["restraint"] == t3r["restraint"]
+                  and c["relevance_weight"] == t3r["relevance_weight"]]
+        ax.scatter(x[chosen], y[chosen], s=120, facecolors="none", edgecolors="red", label="chosen on tuning tests")
+        ax.axvline(human * 100, color="#2a7", ls="--", label="human winners")
+        ax.axhline(50, color="grey", lw=0.8)
+        ax.set(xlabel="kept titles flagged as clickbait (%)", title=f"T3 ranking weights, {title}")
+        ax.legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel("win rate vs human winner (%)")
+    fig.colorbar(sc, ax=axes, label="relevance weight")
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def _report(result: dict, path: Path) -> None:
     rep, t3r = result["t2_replay_uplift"], result["t3_generator"]
+    tu = t3r["tuning"]
     lines = ["# T2 and T3: click-through uplift on held-out Upworthy tests", "", f"Command: `{result['command']}`", "",
              "## T2: replayed uplift (pick one arm per test with the model; realised CTR / mean arm CTR - 1)", "",
              "| system | uplift | 95 % CI | share of oracle | tests |", "|---|---|---|---|---|"]
@@ -227,16 +98,18 @@ def _report(result: dict, path: Path) -> None:
     oracle = next(iter(rep.values()))["oracle"]
     lines += [f"| oracle (true winner) | {oracle:+.2%} | | 100% | |", "| random (expected) | +0.00% | | 0% | |", "",
               "![T2](uplift.png)", "", "## T3: generated titles against the human ones", "",
-              f"{t3r['tests']} held-out tests; {t3r['candidates_per_test']} generated candidates + the lede's lead "
-              f"per test (those that pass the generator's fluency and relevance filters), limit "
-              f"{t3r['limit_chars']} characters. The kept title is the best by the click model (trained on training "
-              f"tests only) after the restraint: ranking score = logit(predicted CTR) - restraint x (clickbait "
-              f"pattern groups matched, `titlegen.clickbait`). Restraint **{t3r['restraint']}** was chosen on "
-              f"{t3r['restraint_tuning_on_training_tests']['tests']} *training* tests as the smallest value whose "
-              f"kept titles the clickbait judge flags no more often than those tests' human winners "
-              f"({t3r['restraint_tuning_on_training_tests']['human_winner']:.1%}; kept: "
-              + ", ".join(f"{k}: {v:.1%}" for k, v in t3r['restraint_tuning_on_training_tests']['kept'].items())
-              + ").", "",
+              f"{t3r['tests']} held-out tests; {t3r['candidates_per_test']} generated candidates per test (half "
+              f"beam search, half sampling) + the lede's lead, those that pass the generator's fluency and relevance "
+              f"filters; limit {t3r['limit_chars']} characters. The kept title has the best ranking score "
+              f"(`titlegen.clickbait.ranking_score`): logit(predicted CTR by the click model, trained on training "
+              f"tests only) - restraint x (clickbait pattern groups matched) + relevance weight x (cosine similarity "
+              f"of title and lede).", "",
+              f"**Weights chosen on {tu['tests']} tuning tests**: held-out tests (unseen by the generator and the "
+              f"click model) outside the evaluation sample. Rule, fixed before the evaluation tests were scored: "
+              f"among the grid points whose kept titles are flagged as clickbait at most as often as the tuning "
+              f"tests' human winners ({tu['human_winner_clickbait_rate']:.1%}) less one binomial standard error "
+              f"(ceiling {tu['clickbait_ceiling']:.1%}), the highest win rate against the human winners. Chosen: "
+              f"restraint **{t3r['restraint']}**, relevance weight **{t3r['relevance_weight']}**.", "",
               f"- win rate against the human winner (click-model judge): **{t3r['win_rate_vs_human_winner']:.1%}** "
               f"(mean P(beats winner) {t3r['mean_p_beats_winner']:.3f})",
               f"- win rate against the average human arm: {t3r['win_rate_vs_mean_human_arm']:.1%}",
@@ -247,22 +120,28 @@ def _report(result: dict, path: Path) -> None:
               "trained on the same training tests; the shipped click model contains an n-gram part fitted the "
               "same way, so that judge is not independent of the selector either. No independent judge of "
               "generated titles exists offline: only a live A/B test would settle it.", "",
-              "Restraint on the held-out tests (for the trade-off; the value used was fixed on training tests):", "",
-              "| restraint | win rate vs human winner | kept flagged as clickbait | ROUGE-L to human headlines |",
-              "|---|---|---|---|"]
-    lines += [f"| {r} | {v['win_rate_vs_human_winner']:.1%} | {v['clickbait_rate_kept']:.1%} | "
-              f"{v['rougeL_to_human_headlines_kept']:.3f} |" for r, v in t3r["restraint_curve_heldout"].items()]
-    lines += ["", "![restraint](restraint.png)", "", "Guardrails (at the chosen restraint):", "",
-              "| guardrail | kept title | human winner |", "|---|---|---|"]
+              "Guardrails (at the chosen weights):", "", "| guardrail | kept title | human winner |", "|---|---|---|"]
     g = t3r["guardrails"]
     lines += [f"| ROUGE-L to the test's human headlines (winner: to the other arms) | "
               f"{g['rougeL_to_human_headlines_kept']:.3f} | {g['rougeL_to_other_arms_human_winner']:.3f} |",
               f"| same, best candidate per test chosen *by* its ROUGE-L (an upper bound for any selection) | "
               f"{g['rougeL_best_candidate_oracle']:.3f} | |",
+              f"| ROUGE-L to the headlines of *another* test (the off-topic floor) | "
+              f"{g['rougeL_to_another_test_kept']:.3f} | {g['rougeL_to_another_test_human_winner']:.3f} |",
               f"| clickbait rate (TF-IDF classifier on the clickbait set) | {g['clickbait_rate_kept']:.1%} | "
               f"{g['clickbait_rate_human_winner']:.1%} |",
               f"| within {t3r['limit_chars']} characters | {g['within_limit_kept']:.1%} | "
-              f"{g['within_limit_human_winner']:.1%} |", ""]
+              f"{g['within_limit_human_winner']:.1%} |", "",
+              "The trade-off on both sets of tests (every grid point; the red ring is the chosen one):", "",
+              "![weights](restraint.png)", "",
+              "Restraint alone (relevance weight 0) and at the chosen relevance weight, on the evaluation tests "
+              "(for the trade-off only; nothing here was chosen on them):", "",
+              "| restraint | relevance weight | win rate vs human winner | kept flagged as clickbait | ROUGE-L |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {c['restraint']} | {c['relevance_weight']} | {c['win']:.1%} | {c['clickbait']:.1%} | "
+              f"{c['rougeL']:.3f} |" for c in t3r["curve_evaluation"]
+              if c["relevance_weight"] in (0.0, t3r["relevance_weight"])]
+    lines += [""]
     if t3r["diversity_top3"]:
         d = t3r["diversity_top3"]
         lines += [f"Diversity re-ranking (greedy DPP, theta 0.7, top 3 of the candidates): keeps "
