@@ -42,6 +42,16 @@ def test_replay_uplift_known_answer():
     assert worst["ci95"][0] <= worst["uplift"] <= worst["ci95"][1]
 
 
+def test_bootstrap_mean_ci_known_answers():
+    from titlegen.ctr_metrics import bootstrap_mean_ci
+
+    assert bootstrap_mean_ci(np.full(30, 0.25), n_boot=100) == [0.25, 0.25]  # no spread, no interval
+    low, high = bootstrap_mean_ci(np.r_[np.ones(50), np.zeros(50)], n_boot=2000)
+    # The mean of 100 fair coin flips: SE 0.05, so about 0.5 -/+ 1.96 x 0.05.
+    assert 0.39 < low < 0.42 and 0.58 < high < 0.61
+    assert bootstrap_mean_ci(np.r_[np.ones(50), np.zeros(50)], n_boot=2000) == [low, high]  # seeded
+
+
 def test_group_auc_skips_one_class_groups():
     auc = group_auc([np.array([0.9, 0.1]), np.array([0.1, 0.9, 0.5]), np.array([1.0])],
                     [np.array([1, 0]), np.array([1, 0, 0]), np.array([1])])

@@ -35,6 +35,15 @@ def top1_accuracy(arms: pd.DataFrame, score: np.ndarray) -> tuple[float, float]:
     return float(np.mean(hits)), float(np.mean(chance))
 
 
+def bootstrap_mean_ci(values: np.ndarray, *, n_boot: int = 2000, seed: int = 0) -> list[float]:
+    """95 % percentile-bootstrap interval ``[low, high]`` of the mean of ``values`` (shape ``(n,)``, one value per
+    test, so resampling is by test). Paired differences go in as one array of per-test differences."""
+    values = np.asarray(values, float)
+    rng = np.random.default_rng(seed)
+    boots = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(n_boot)]
+    return [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))]
+
+
 def replay_uplift(arms: pd.DataFrame, score: np.ndarray, *, n_boot: int = 2000, seed: int = 0) -> dict:
     """Uplift of picking the top-scored arm of each test, against the test's mean arm.
 
@@ -53,9 +62,7 @@ def replay_uplift(arms: pd.DataFrame, score: np.ndarray, *, n_boot: int = 2000, 
         picked.append(g["ctr"].iloc[int(np.argmax(g["score"].to_numpy()))] / mean - 1)
         oracle.append(g["ctr"].max() / mean - 1)
     picked, oracle = np.array(picked), np.array(oracle)
-    rng = np.random.default_rng(seed)
-    boots = [picked[rng.integers(0, len(picked), len(picked))].mean() for _ in range(n_boot)]
-    return {"uplift": float(picked.mean()), "ci95": [float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))],
+    return {"uplift": float(picked.mean()), "ci95": bootstrap_mean_ci(picked, n_boot=n_boot, seed=seed),
             "oracle": float(oracle.mean()), "share_of_oracle": float(picked.mean() / oracle.mean()),
             "random": 0.0, "tests": int(len(picked))}
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from titlegen.clickbait import clickbait_patterns
 from titlegen.controls import Controls
+from titlegen.ctr_metrics import bootstrap_mean_ci
 
 LIMIT = 100
 #: Restraint (log-odds per clickbait pattern group) and relevance weight (log-odds per unit of cosine similarity to
@@ -130,6 +131,28 @@ def summarise(kept: pd.DataFrame, test_df: pd.DataFrame, cand_df: pd.DataFrame) 
                            "within_limit_human_winner": r((h["len_winner"] <= LIMIT).mean())}}
 
 
+def intervals(kept: pd.DataFrame, test_df: pd.DataFrame) -> dict:
+    """95 % bootstrap intervals over tests: the win rate against the human winner, and the paired differences
+    kept - human winner of the clickbait rate and of ROUGE-L (a difference whose interval holds 0 is not detectably
+    different on these tests)."""
+    h = test_df.loc[kept.index]
+    r = lambda ci: [round(v, 4) for v in ci]  # noqa: E731
+    return {"win_rate_vs_human_winner": r(bootstrap_mean_ci((kept["utility"] > h["u_winner"]).to_numpy(float))),
+            "clickbait_rate_kept_minus_human_winner": r(bootstrap_mean_ci(
+                kept["bait"].to_numpy(float) - h["bait_winner"].to_numpy(float))),
+            "rougeL_kept_minus_human_winner": r(bootstrap_mean_ci(
+                kept["rougeL"].to_numpy() - h["rougeL_winner"].to_numpy()))}
+
+
+def per_test(kept: pd.DataFrame, test_df: pd.DataFrame) -> pd.DataFrame:
+    """One row per evaluation test: the human winner and the kept title with what judged them."""
+    h = test_df.loc[kept.index]
+    return pd.DataFrame({"human_winner": h["winner"], "kept": kept["text"], "source": kept["source"],
+                         "beats_winner": kept["utility"] > h["u_winner"], "kept_clickbait": kept["bait"],
+                         "winner_clickbait": h["bait_winner"], "kept_rougeL": kept["rougeL"].round(4),
+                         "winner_rougeL": h["rougeL_winner"].round(4), "kept_similarity": kept["similarity"]})
+
+
 def weight_curve(cand_df: pd.DataFrame, test_df: pd.DataFrame) -> pd.DataFrame:
     """Win rate, clickbait rate and ROUGE-L of the kept titles for every grid point (one row each)."""
     rows = []
@@ -160,8 +183,10 @@ def choose_weights(curve: pd.DataFrame, human_rate: float, n_tests: int) -> tupl
 
 
 def t3(prep, model, bow, data_root: Path, *, n_tests: int, n_candidates: int, seed: int,
-       tuning_tests: int = 200) -> dict:
-    """Choose the ranking weights on tuning tests, then keep and judge one generated title per evaluation test."""
+       tuning_tests: int = 200) -> tuple[dict, pd.DataFrame]:
+    """Choose the ranking weights on tuning tests, then keep and judge one generated title per evaluation test.
+
+    Returns the metrics and the :func:`per_test` table."""
     from rouge_score import rouge_scorer
 
     from titlegen.diversity import compare_to_topk
@@ -191,9 +216,9 @@ def t3(prep, model, bow, data_root: Path, *, n_tests: int, n_candidates: int, se
         "restraint": restraint, "relevance_weight": weight,
         "tuning": {"tests": len(tune_t), "human_winner_clickbait_rate": round(human_tune, 4),
                    "clickbait_ceiling": ceiling, "curve": tune_curve.to_dict(orient="records")},
-        **summarise(kept, test_df, cand_df),
+        **summarise(kept, test_df, cand_df), "ci95": intervals(kept, test_df),
         "curve_evaluation": weight_curve(cand_df, test_df).to_dict(orient="records"),
         "diversity_top3": {k: round(float(np.mean([d[k] for d in diversity])), 4) for k in
                            ("quality_kept", "diversity_gain", "diversity_topk")} if diversity else {},
         "samples": samples.to_dict(orient="records"),
-    }
+    }, per_test(kept, test_df)

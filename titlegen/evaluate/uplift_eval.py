@@ -28,10 +28,12 @@ def run_uplift_eval(prep: Prepared, out_dir: Path, *, data_root: Path, model_dir
                     n_candidates: int, seed: int, command: str, tuning_tests: int = 200) -> dict:
     model = load_click_model(model_dir or DEFAULT_CTR_DIR, embedder=prep.embedder)
     replay, bow = t2(prep, model)
+    generated, rows = t3(prep, model, bow, data_root, n_tests=n_tests, n_candidates=n_candidates, seed=seed,
+                         tuning_tests=tuning_tests)
     result = {"command": command, "skipped": prep.skipped.counts, "t2_replay_uplift": replay,
-              "t3_generator": t3(prep, model, bow, data_root, n_tests=n_tests, n_candidates=n_candidates, seed=seed,
-                                 tuning_tests=tuning_tests)}
+              "t3_generator": generated}
     out_dir.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(out_dir / "t3_tests.csv", index=False)
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
     _plot(result, out_dir / "uplift.png")
     _plot_weights(result["t3_generator"], out_dir / "restraint.png")
@@ -88,7 +90,7 @@ def _plot_weights(t3r: dict, path: Path) -> None:
 
 def _report(result: dict, path: Path) -> None:
     rep, t3r = result["t2_replay_uplift"], result["t3_generator"]
-    tu = t3r["tuning"]
+    tu, ci = t3r["tuning"], t3r["ci95"]
     lines = ["# T2 and T3: click-through uplift on held-out Upworthy tests", "", f"Command: `{result['command']}`", "",
              "## T2: replayed uplift (pick one arm per test with the model; realised CTR / mean arm CTR - 1)", "",
              "| system | uplift | 95 % CI | share of oracle | tests |", "|---|---|---|---|---|"]
@@ -111,7 +113,8 @@ def _report(result: dict, path: Path) -> None:
               f"(ceiling {tu['clickbait_ceiling']:.1%}), the highest win rate against the human winners. Chosen: "
               f"restraint **{t3r['restraint']}**, relevance weight **{t3r['relevance_weight']}**.", "",
               f"- win rate against the human winner (click-model judge): **{t3r['win_rate_vs_human_winner']:.1%}** "
-              f"(mean P(beats winner) {t3r['mean_p_beats_winner']:.3f})",
+              f"(95 % CI {ci['win_rate_vs_human_winner'][0]:.1%} .. {ci['win_rate_vs_human_winner'][1]:.1%}; "
+              f"mean P(beats winner) {t3r['mean_p_beats_winner']:.3f})",
               f"- win rate against the average human arm: {t3r['win_rate_vs_mean_human_arm']:.1%}",
               f"- win rate against the human winner judged by the bag-of-words model: "
               f"{t3r['win_rate_vs_winner_bow_judge']:.1%}",
@@ -132,6 +135,13 @@ def _report(result: dict, path: Path) -> None:
               f"{g['clickbait_rate_human_winner']:.1%} |",
               f"| within {t3r['limit_chars']} characters | {g['within_limit_kept']:.1%} | "
               f"{g['within_limit_human_winner']:.1%} |", "",
+              f"Paired differences kept - human winner over the same tests (95 % bootstrap CI): clickbait rate "
+              f"{g['clickbait_rate_kept'] - g['clickbait_rate_human_winner']:+.1%} "
+              f"({ci['clickbait_rate_kept_minus_human_winner'][0]:+.1%} .. "
+              f"{ci['clickbait_rate_kept_minus_human_winner'][1]:+.1%}); ROUGE-L "
+              f"{g['rougeL_to_human_headlines_kept'] - g['rougeL_to_other_arms_human_winner']:+.3f} "
+              f"({ci['rougeL_kept_minus_human_winner'][0]:+.3f} .. {ci['rougeL_kept_minus_human_winner'][1]:+.3f}). "
+              f"Every evaluation test's pair is in `t3_tests.csv`.", "",
               "The trade-off on both sets of tests (every grid point; the red ring is the chosen one):", "",
               "![weights](restraint.png)", "",
               "Restraint alone (relevance weight 0) and at the chosen relevance weight, on the evaluation tests "
