@@ -108,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--max-chars", type=int, default=None, help="overrides the platform's limit")
     gen.add_argument("--restraint", type=float, default=0.0,
                      help="log-odds of predicted click-through given up per clickbait pattern a title matches when "
-                          "ranking (0: by predicted click-through alone; 0.25 kept Upworthy-like titles about as "
-                          "clickbait-y as the human winners, see docs/titlegen/uplift/report.md)")
+                          "ranking (0: by predicted click-through alone; docs/titlegen/uplift/report.md measures "
+                          "the trade-off on Upworthy tests)")
     gen.add_argument("--relevance-weight", type=float, default=0.0,
                      help="log-odds of predicted click-through added per unit of cosine similarity between a title "
                           "and its brief when ranking (0: ignore it); docs/titlegen/uplift/report.md measures it")
