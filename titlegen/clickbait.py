@@ -6,7 +6,7 @@ and readers tire of. ``restraint`` trades predicted click-through for plainer ti
 as one unit of log-odds of clicking. The groups follow the hand-made features of the clickbait literature
 (Chakraborty et al. 2016; Potthast et al. 2016): leading numbers, forward references, second person, hyperbole,
 ``!``/``?``, teaser phrases and leading question words. They are regular expressions, not a model fitted on any
-data set, so the clickbait *classifier* used as an evaluation guardrail (``titlegen.evaluate.uplift_eval``)
+data set, so the clickbait *classifier* used as an evaluation guardrail (``titlegen.evaluate.generated_eval``)
 remains a separate judge of them.
 
 A click model also rewards catchy titles about something else. ``relevance_weight`` adds back log-odds per unit of
