@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from titlegen.errors import InvalidControlError
+from titlegen.language import AUTO, LANGUAGES, resolve_language
 
 #: Upper bounds (characters, inclusive) of the length buckets the model is trained with; ``long`` is open.
 LENGTH_BUCKETS: tuple[tuple[str, int], ...] = (("short", 40), ("medium", 70))
@@ -127,7 +128,8 @@ def bucket_of_title(title: str) -> str:
     return "long"
 
 
-def _clean_field(text: str) -> str:
+def clean_field(text: str) -> str:
+    """``text`` on one line, without the ``|`` that separates the fields of the model's input."""
     # The separator and line breaks would corrupt the one-line format; collapse them.
     return re.sub(r"\s+", " ", text.replace("|", "/")).strip()
 
@@ -142,7 +144,8 @@ class Controls:
         selling_points: phrases the title should carry, most important first (at most 5).
         platform: a name from :func:`list_platforms`; sets ``max_chars`` unless that is given.
         max_chars: character limit of one title; overrides the platform's.
-        language: ISO 639-1 code of the title (the embedded default is English-only).
+        language: the title's language: ``"auto"`` (the brief's: Chinese for a mostly Chinese brief, else
+            English) or a code of :data:`titlegen.language.LANGUAGES` (``"zh"``, ``"en"``).
     """
 
     style: str = "lifestyle"
@@ -150,7 +153,7 @@ class Controls:
     selling_points: tuple[str, ...] = field(default_factory=tuple)
     platform: str = "generic"
     max_chars: int | None = None
-    language: str = "en"
+    language: str = AUTO
 
     def __post_init__(self) -> None:
         get_style(self.style)
@@ -165,8 +168,10 @@ class Controls:
             raise InvalidControlError(f"selling_points: at most 5 phrases, got {len(self.selling_points)}")
         if self.max_chars is not None and not (8 <= int(self.max_chars) <= 500):
             raise InvalidControlError(f"max_chars must be between 8 and 500 characters, got {self.max_chars}")
-        if not re.fullmatch(r"[a-z]{2}", self.language):
-            raise InvalidControlError(f"language must be an ISO 639-1 code such as 'en', got {self.language!r}")
+        if self.language != AUTO and self.language not in LANGUAGES:
+            known = ", ".join(f"{code!r} ({name})" for code, name in LANGUAGES.items())
+            raise InvalidControlError(f"language {self.language!r} is not one the title model writes; use {known} "
+                                      f"or {AUTO!r} to follow the brief")
 
     @property
     def limit(self) -> int:
@@ -174,7 +179,7 @@ class Controls:
         return int(self.max_chars) if self.max_chars is not None else get_platform(self.platform).max_chars
 
 
-def encode_source(brief: str, controls: Controls, *, length: str | None = None) -> str:
+def encode_source(brief: str, controls: Controls, *, length: str | None = None, language: str | None = None) -> str:
     """Write ``brief`` and ``controls`` in the model's source format (see the module docstring).
 
     Args:
@@ -182,17 +187,19 @@ def encode_source(brief: str, controls: Controls, *, length: str | None = None) 
         controls: the request's controls.
         length: a length bucket to write instead of the one derived from ``controls.limit`` (training uses the
             bucket of the human title).
+        language: the resolved language code to write (default: ``controls.language``, resolved from the brief
+            when it is ``"auto"``).
 
     Returns:
         One line of text.
     """
-    points = "; ".join(_clean_field(p) for p in controls.selling_points if p.strip()) or "none"
+    points = "; ".join(clean_field(p) for p in controls.selling_points if p.strip()) or "none"
     fields = (
         f"style: {get_style(controls.style).tag}",
-        f"audience: {_clean_field(controls.audience) or 'anyone'}",
+        f"audience: {clean_field(controls.audience) or 'anyone'}",
         f"points: {points}",
         f"length: {length or length_bucket(controls.limit)}",
-        f"lang: {controls.language}",
-        f"brief: {_clean_field(brief)}",
+        f"lang: {language or resolve_language(controls.language, brief)}",
+        f"brief: {clean_field(brief)}",
     )
     return _FIELD_SEPARATOR.join(fields)

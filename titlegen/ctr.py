@@ -92,6 +92,9 @@ class ClickModel:
     def __init__(self, coef: np.ndarray, calibration: tuple[float, float], config: ClickModelConfig,
                  embedder=None, ngrams: dict[str, float] | None = None) -> None:
         self.coef = np.asarray(coef, dtype=np.float64)
+        # Its features (MiniLM embeddings, English n-grams) read English only: the generator ranks titles in
+        # other languages without it rather than show a click-through it cannot know.
+        self.languages = ("en",)
         self.alpha, self.beta = calibration
         self.config = config
         self._embedder = embedder

@@ -24,11 +24,18 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from titlegen.candidates import TitleList, filter_candidates
 from titlegen.casing import detokenize, restore_case
+from titlegen.causal import generate_candidates
 from titlegen.clickbait import ranking_score
 from titlegen.controls import Controls, encode_source, get_style
 from titlegen.diversity import dpp_select
 from titlegen.errors import ConfigError, InvalidBriefError
+from titlegen.faithfulness import numbers_in
+from titlegen.language import display_length, fit_to_length, has_words, resolve_language
+from titlegen.model import is_causal
+from titlegen.prompt import control_line
+from titlegen.relevance import rank_by_score
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,9 @@ def _validate_brief(brief: object, index: int) -> str:
     text = re.sub(r"\s+", " ", brief).strip()
     if not text:
         raise InvalidBriefError(f"brief #{index} is empty; describe the post in at least a few words")
+    if not has_words(text):
+        raise InvalidBriefError(f"brief #{index} ({text[:40]!r}) has no words, only emoji, hashtags, numbers or "
+                                "punctuation; describe the post in a few words (Chinese or English)")
     if len(text) > MAX_BRIEF_CHARS:
         warnings.warn(f"brief #{index} has {len(text)} characters; only the first {MAX_BRIEF_CHARS} are used",
                       stacklevel=3)
@@ -124,6 +134,22 @@ def lead_title(brief: str, limit: int) -> str:
     return cut_to_limit(first.rstrip("."), limit)
 
 
+def lead_fallback(brief: str, limit: int) -> str:
+    """The brief's opening that fits ``limit`` display characters, cut at a clause mark (Chinese) or a space,
+    never inside a word; only a brief with no such boundary within the limit is cut at the limit itself."""
+    first = re.split(r"(?<=[.!?。！？])\s*", brief.strip(), maxsplit=1)[0].strip().rstrip(".。")
+    for text in (first, brief.strip()):
+        fitted = fit_to_length(text, limit)
+        if fitted:
+            return fitted
+    cut, n = "", 0
+    for ch in brief.strip():
+        if display_length(cut + ch) > limit:
+            break
+        cut += ch
+    return cut.strip()
+
+
 def points_titles(controls: Controls) -> list[str]:
     """Pattern titles from the selling points (and audience), each cut to the limit; empty without points."""
     points = [p.strip() for p in controls.selling_points if p.strip()]
@@ -143,6 +169,19 @@ def cut_to_limit(text: str, limit: int) -> str:
         return text
     cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-&") if " " in text[: limit + 1] else text[:limit]
     return cut if cut else text[:limit]
+
+
+def contradiction_notes(req: TitleRequest) -> list[str]:
+    """Notes for selling points that state a number the brief does not (``"续航30小时"`` under a brief that says
+    四十小时): both count as support, so titles may use either; the creator is told to check which is right."""
+    brief_numbers = numbers_in(req.brief)
+    notes = []
+    for point in req.controls.selling_points:
+        extra = sorted(numbers_in(point) - brief_numbers)
+        if extra and brief_numbers:
+            notes.append(f"selling point {point!r} states {', '.join(f'{n:g}' for n in extra)}, which the brief "
+                         "does not: titles may use either, check which is right")
+    return notes
 
 
 def _non_negative(name: str, value: object) -> float:
@@ -194,6 +233,7 @@ class TitleGenerator:
         self.restraint = restraint
         self.relevance_weight = relevance_weight
         self.uncased = bool(getattr(tokenizer, "do_lower_case", False))
+        self.causal = is_causal(model)
 
     @property
     def restraint(self) -> float:
@@ -268,6 +308,12 @@ class TitleGenerator:
     def _forward(self, batch: list[TitleRequest], *, num_beams: int, num_samples: int, seed: int,
                  extractive: bool = True) -> list[list[tuple[str, str, float]]]:
         """Raw candidates ``(text, source, mean logprob)`` per request; the only code that runs the model."""
+        if self.causal:
+            lines = [control_line(r.brief, r.controls, language=resolve_language(r.controls.language, r.brief))
+                     for r in batch]
+            return generate_candidates(self.model, self.tokenizer, lines, num_beams=num_beams,
+                                       num_samples=num_samples, seed=seed, max_new_tokens=self.max_title_tokens,
+                                       max_prompt_tokens=self.max_source_tokens)
         sources = [encode_source(r.brief, r.controls) for r in batch]
         tokens = self.tokenizer(sources, truncation=True, max_length=self.max_source_tokens, padding=True,
                                 return_tensors="pt")
@@ -354,7 +400,52 @@ class TitleGenerator:
 
     def _postprocess(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
                      num_titles: int, restraint: float | None = None,
-                     relevance_weight: float | None = None) -> list[TitleCandidate]:
+                     relevance_weight: float | None = None) -> TitleList:
+        if self.causal:
+            return self._postprocess_causal(req, raw, num_titles=num_titles, restraint=restraint,
+                                            relevance_weight=relevance_weight)
+        return TitleList(self._postprocess_seq2seq(req, raw, num_titles=num_titles, restraint=restraint,
+                                                   relevance_weight=relevance_weight),
+                         language=resolve_language(req.controls.language, req.brief),
+                         ranking="ranked by predicted click-through" if self.click_model is not None
+                         else "ranked by the model's score")
+
+    def reads(self, language: str) -> bool:
+        """Whether the attached click model can judge titles in ``language`` (its ``languages`` attribute; a
+        click model without one is assumed to read every language)."""
+        languages = getattr(self.click_model, "languages", None)
+        return self.click_model is not None and (languages is None or language in languages)
+
+    def _postprocess_causal(self, req: TitleRequest, raw: list[tuple[str, str, float]], *, num_titles: int,
+                            restraint: float | None, relevance_weight: float | None) -> TitleList:
+        """Check, rank and explain a causal model's candidates (see :mod:`titlegen.candidates`)."""
+        language = resolve_language(req.controls.language, req.brief)
+        support = [req.brief, req.controls.audience, *req.controls.selling_points]
+        passed, dropped, examples = filter_candidates(raw, limit=req.controls.limit, language=language,
+                                                      support=support)
+        kept = [TitleCandidate(t, src, round(score, 4)) for t, src, score in passed if math.isfinite(score)]
+        if not kept:
+            # Nothing generated passed: the lead is the labelled fallback (it fits and copies only the brief).
+            kept = [TitleCandidate(lead_fallback(req.brief, req.controls.limit) or req.brief, "lead",
+                                   float("-inf"))]
+        notes = contradiction_notes(req)
+        if self.reads(language):
+            ranked = self._rank_by_clicks(req, kept, num_titles=num_titles, restraint=restraint,
+                                          relevance_weight=relevance_weight)
+            how = "ranked by predicted click-through"
+        else:
+            text = " ".join(support)
+            order = rank_by_score([c.text for c in kept], [c.logprob for c in kept], text, num_titles)
+            ranked = [kept[i] for i in order]
+            how = ("ranked by the model's score and grounding in the brief"
+                   + (f": the click model reads {', '.join(getattr(self.click_model, 'languages', ()))} only, "
+                      "so no click-through is predicted" if self.click_model is not None else ""))
+        return TitleList(ranked, dropped=dropped, examples=examples, language=language,
+                         ranking="; ".join([how, *notes]))
+
+    def _postprocess_seq2seq(self, req: TitleRequest, raw: list[tuple[str, str, float]], *,
+                             num_titles: int, restraint: float | None = None,
+                             relevance_weight: float | None = None) -> list[TitleCandidate]:
         casing = get_style(req.controls.style).casing
         limit = req.controls.limit
         seen: set[str] = set()
@@ -374,23 +465,30 @@ class TitleGenerator:
             # Nothing generated fits: fall back to the lead, which is cut to the limit and so never empty.
             kept.append(TitleCandidate(lead_title(req.brief, limit) or req.brief[:limit], "lead", float("-inf")))
         if self.click_model is not None:
-            best_beam = max((c.logprob for c in kept if c.source == "beam"), default=None)
-            if best_beam is not None:
-                kept = [c for c in kept if c.source in ("lead", "points")
-                        or c.logprob >= best_beam - self.fluency_margin]
-            kept = self._on_topic(kept, req.brief)
-            ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
-            kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
-            restraint = self.restraint if restraint is None else restraint
-            weight = self.relevance_weight if relevance_weight is None else relevance_weight
-            scores = {c.text: ranking_score(c.predicted_ctr, c.text, restraint, relevance_weight=weight,
-                                            similarity=c.similarity) for c in kept}
-            kept.sort(key=lambda c: -scores[c.text])
-            if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
-                emb = self.click_model.embed([c.text for c in kept])
-                quality = 1 / (1 + np.exp(-np.array([scores[c.text] for c in kept])))  # back on the CTR scale
-                chosen = dpp_select(quality, emb, num_titles, theta=self.diversity)
-                return [kept[i] for i in chosen]
-        else:
-            kept.sort(key=lambda c: -c.logprob)
+            return self._rank_by_clicks(req, kept, num_titles=num_titles, restraint=restraint,
+                                        relevance_weight=relevance_weight)
+        kept.sort(key=lambda c: -c.logprob)
+        return kept[:num_titles]
+
+    def _rank_by_clicks(self, req: TitleRequest, kept: list[TitleCandidate], *, num_titles: int,
+                        restraint: float | None, relevance_weight: float | None) -> list[TitleCandidate]:
+        """Fluency and relevance guardrails, then predicted click-through (with restraint and relevance
+        weights) and the diversity re-ranking."""
+        best_beam = max((c.logprob for c in kept if c.source == "beam"), default=None)
+        if best_beam is not None:
+            kept = [c for c in kept if c.source in ("lead", "points")
+                    or c.logprob >= best_beam - self.fluency_margin]
+        kept = self._on_topic(kept, req.brief)
+        ctrs = self.click_model([c.text for c in kept], [req.brief] * len(kept))
+        kept = [replace(c, predicted_ctr=float(p)) for c, p in zip(kept, ctrs)]
+        restraint = self.restraint if restraint is None else restraint
+        weight = self.relevance_weight if relevance_weight is None else relevance_weight
+        scores = {c.text: ranking_score(c.predicted_ctr, c.text, restraint, relevance_weight=weight,
+                                        similarity=c.similarity) for c in kept}
+        kept.sort(key=lambda c: -scores[c.text])
+        if self.diversity is not None and hasattr(self.click_model, "embed") and len(kept) > num_titles:
+            emb = self.click_model.embed([c.text for c in kept])
+            quality = 1 / (1 + np.exp(-np.array([scores[c.text] for c in kept])))  # back on the CTR scale
+            chosen = dpp_select(quality, emb, num_titles, theta=self.diversity)
+            return [kept[i] for i in chosen]
         return kept[:num_titles]

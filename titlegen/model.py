@@ -22,9 +22,11 @@ from pathlib import Path
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from safetensors.torch import load_file, save_file
-from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer, EncoderDecoderModel, PreTrainedModel
+from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, EncoderDecoderModel,
+                          PreTrainedModel)
 
 from titlegen.errors import ConfigError, ModelLoadError
+from titlegen.weights import QWEN_BASE, ensure_qwen
 
 DEFAULT_BASE = "minilm-title-decoder"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "default_model"
@@ -67,13 +69,14 @@ class LoraSettings:
         object.__setattr__(self, "target_modules", tuple(self.target_modules))
         object.__setattr__(self, "modules_to_save", tuple(self.modules_to_save))
 
-    def to_peft(self) -> LoraConfig:
-        """The equivalent ``peft.LoraConfig`` for a seq2seq model."""
+    def to_peft(self, *, causal: bool = False) -> LoraConfig:
+        """The equivalent ``peft.LoraConfig`` for a seq2seq model, or a causal one when ``causal``."""
         targets: str | list[str] | None = list(self.target_modules) or None
         if self.target_modules and self.target_modules[0].startswith("re:"):
             targets = self.target_modules[0][3:]
         return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=targets,
-                          modules_to_save=list(self.modules_to_save) or None, task_type="SEQ_2_SEQ_LM")
+                          modules_to_save=list(self.modules_to_save) or None,
+                          task_type="CAUSAL_LM" if causal else "SEQ_2_SEQ_LM")
 
 
 def minilm_path() -> str:
@@ -228,29 +231,49 @@ def _merge_encoder_lora(model: EncoderDecoderModel, path: Path, settings: dict) 
     return peft_model.merge_and_unload()
 
 
-def load_base(name_or_path: str) -> tuple[PreTrainedModel, object]:
-    """Load a seq2seq base: :data:`DEFAULT_BASE`, a local directory, or a hub id.
+def is_causal(model: PreTrainedModel) -> bool:
+    """True for a decoder-only language model (Qwen, Llama, Gemma...), False for an encoder-decoder."""
+    config = model.config
+    return not (getattr(config, "is_encoder_decoder", False) or config.model_type == "encoder-decoder")
+
+
+def load_base(name_or_path: str, *, dtype: torch.dtype | None = None) -> tuple[PreTrainedModel, object]:
+    """Load a base: :data:`QWEN_BASE` (the embedded default's base), :data:`DEFAULT_BASE` (the former MiniLM
+    default), a local directory or a hub id of any ``AutoModelForSeq2SeqLM`` / ``EncoderDecoderModel`` /
+    ``AutoModelForCausalLM`` checkpoint.
+
+    Args:
+        dtype: weight dtype of the loaded model (default float32).
 
     Raises:
         ModelLoadError: nothing loadable there; the message says what was tried.
     """
     if name_or_path == DEFAULT_BASE:
         return load_default_model()
+    if name_or_path == QWEN_BASE:
+        name_or_path = str(ensure_qwen())
     try:
         config = AutoConfig.from_pretrained(name_or_path)
+        kwargs = {"dtype": dtype or torch.float32}
         if config.model_type == "encoder-decoder":
-            model = EncoderDecoderModel.from_pretrained(name_or_path)
+            model = EncoderDecoderModel.from_pretrained(name_or_path, **kwargs)
+        elif getattr(config, "is_encoder_decoder", False):
+            model = AutoModelForSeq2SeqLM.from_pretrained(name_or_path, **kwargs)
         else:
-            model = AutoModelForSeq2SeqLM.from_pretrained(name_or_path)
+            model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(
-            f"cannot load a seq2seq model from {name_or_path!r} ({type(exc).__name__}: {str(exc)[:300]}); "
-            f"give a local directory with config.json, weights and tokenizer, a hub id reachable from here, "
-            f"or {DEFAULT_BASE!r} for the embedded default"
+            f"cannot load a model from {name_or_path!r} ({type(exc).__name__}: {str(exc)[:300]}); "
+            f"give a local directory with config.json, weights and tokenizer (a seq2seq or a causal LM), a hub id "
+            f"reachable from here, or {QWEN_BASE!r} for the embedded default's base"
         ) from exc
     if model.config.model_type == "encoder-decoder":
         _set_special_tokens(model, tokenizer)
+    if is_causal(model):
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"  # generation appends on the right
     return model.eval(), tokenizer
 
 
@@ -267,7 +290,7 @@ def attach_lora(model: PreTrainedModel, lora: LoraSettings) -> PeftModel:
     if not lora.target_modules and model.config.model_type in _DEFAULT_TARGETS:
         lora = LoraSettings(**{**asdict(lora), "target_modules": _DEFAULT_TARGETS[model.config.model_type]})
     try:
-        return get_peft_model(model, lora.to_peft())
+        return get_peft_model(model, lora.to_peft(causal=is_causal(model)))
     except ValueError as exc:
         raise ConfigError(f"LoRA cannot be attached with {asdict(lora)}: {exc}") from exc
 

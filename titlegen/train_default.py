@@ -1,251 +1,202 @@
-"""Train the embedded default title model: ``python -m titlegen.train_default --data ../shared/data``.
+"""The embedded default's recipe: curated Chinese and English pairs, then LoRA on Qwen2.5-0.5B-Instruct (CPU).
 
-Recipe (why: MiniLM was trained for sentence embeddings, so its decoder must first learn to *write*, and on two
-CPU cores every step counts):
+``python -m titlegen.train_default prepare --data ../shared/data --out .train/default`` writes the curated
+``train.jsonl`` and the grouped validation sets ``val_zh.jsonl`` / ``val_en.jsonl`` with a ``curation.json``
+report; ``python -m titlegen.train_default train --work .train/default`` trains the adapter into
+``.train/default/adapter`` (checkpointed, resumable); ``install`` copies it into ``titlegen/default_adapter``.
 
-1. The MiniLM encoder stays frozen, so each training source is encoded once and its token states are cached
-   (fp16, in memory); a step then costs only the decoder's forward and backward.
-2. The decoder (MiniLM's first layers, new cross-attention, new LM-head transform; word embeddings frozen and
-   tied) is trained in full on every (brief, title) pair in ``../shared/data``, each batch mixed with title-only
-   examples (ABC, clickbait, Flipkart) against an empty brief, so it learns to write headlines and to listen.
-3. Checkpoints every ``--checkpoint-every`` steps; ``--resume`` continues from the last one.
+Why curate: an adapter learns what its pairs teach. Pairs whose title states what the source lacks teach
+invention (numbers, brands), cover texts teach fragments, and titles longer than the platform's limit teach
+overruns. So a pair is kept only when
 
-The result is written with :func:`titlegen.model.save_default_decoder` plus ``metrics.json``.
+* its title states no number or name its brief and points do not support (:mod:`titlegen.faithfulness`),
+* its title fits the limit written in its prompt (display characters; the limit is the smallest platform limit
+  that fits the title, or with probability 0.3 a larger one, so ``max`` reads as a ceiling, not a target),
+* its title is in the brief's language, has 4-30 display characters in Chinese or 12-100 in English, and is not
+  simply the brief's opening (a model that copies the lead is no better than the lead baseline),
+* for Toutiao keywords and KuaiRec cover texts, most of the title is grounded in the brief (share of the title's
+  Han characters found in the brief >= 0.6 / 0.5).
+
+Splits are by group (source item) per language: validation groups never reach training.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
-import time
-from dataclasses import asdict, dataclass
+import re
+import shutil
+import sys
 from pathlib import Path
 
-import numpy as np
-import torch
+import pandas as pd
 
-from titlegen.controls import Controls, encode_source
-from titlegen.corpus import load_pairs, source_text, split_pairs, training_titles
-from titlegen.errors import ConfigError
-from titlegen.model import build_minilm_encoder_decoder, save_default_decoder
+from titlegen.corpus import clean_text, in_click_heldout, in_validation, load_pairs
+from titlegen.corpus_zh import load_zh_pairs
+from titlegen.faithfulness import check_title
+from titlegen.language import detect_language, display_length, han_count
 
-
-@dataclass(frozen=True)
-class DefaultRecipe:
-    """Hyper-parameters of the default model's training run (saved beside the weights)."""
-
-    decoder_layers: int = 4
-    max_source_tokens: int = 112
-    max_title_tokens: int = 32
-    pair_batch: int = 48
-    title_batch: int = 16
-    lr: float = 5e-4
-    warmup_steps: int = 200
-    max_steps: int = 6000
-    label_smoothing: float = 0.1
-    val_fraction: float = 0.05
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        check_recipe(self, ("decoder_layers", "max_source_tokens", "max_title_tokens", "pair_batch", "max_steps"))
+ADAPTER_DIR = Path(__file__).parent / "default_adapter"
+#: Platform limits a training prompt's ``max`` is drawn from (Xiaohongshu, a mid value, Douyin, generic).
+LIMITS = (20, 30, 55, 100)
+#: Training pairs per source (at most), chosen for what a creator's title should sound like.
+MIX = {"zh": {"lcsts": 900, "advertisegen": 350, "kuairec": 250, "kobe": 150, "toutiao": 250},
+       "en": {"youtube": 450, "huffpost": 450, "upworthy": 350, "mind": 300, "myntra": 150}}
+VAL_PER_LANGUAGE = 300
+VAL_FRACTION = 0.08
+_LENGTH = {"zh": (4, 30), "en": (12, 100)}
+_GROUNDING = {"toutiao": 0.6, "kuairec": 0.5}
+# The YouTube set mixes French rows into the Latin-script side; "en" must mean English.
+_FRENCH = set("le la les des du et est pour une avec dans sur au aux ce cette qui que pas nous vous".split())
 
 
-def check_recipe(recipe, positive: tuple[str, ...]) -> None:
-    """Validate a training recipe: the named fields must be positive and ``lr`` in (0, 1).
+def _grounding(title: str, brief: str) -> float:
+    han = [c for c in title if han_count(c)]
+    return sum(c in brief for c in han) / len(han) if han else 1.0
 
-    Raises:
-        ConfigError: naming the field and its value.
+
+def _clean_zh(row: pd.Series) -> tuple[str, str]:
+    title = re.sub(r"<[^>]+>", "", row["title"]).strip(" ：:")
+    source = re.sub(r"[#@]\S+", " ", re.sub(r"<[^>]+>", "", row["source"]))
+    source = re.sub(r"^【[^】]*】", "", source.strip()).strip()  # LCSTS posts often open with their own headline
+    return re.sub(r"\s+", " ", title).strip(), re.sub(r"\s+", " ", source).strip()
+
+
+def why_rejected(dataset: str, language: str, brief: str, title: str, points: str) -> str | None:
+    """The first rule (module docstring) the pair breaks, or None when it is kept."""
+    lo, hi = _LENGTH[language]
+    n = display_length(title)
+    if not lo <= n <= hi:
+        return "length"
+    if detect_language(title) != language or detect_language(brief) != language:
+        return "language"
+    if language == "en" and len(_FRENCH & set(re.findall(r"[a-zà-ÿ]+", (title + " " + brief).lower()))) >= 2:
+        return "language"
+    if len(brief) < 2 * len(title) and dataset not in ("toutiao", "advertisegen"):
+        return "brief too short"
+    if check_title(title, [brief, points.replace("；", " ; ").replace("; ", " ; ")]):
+        return "unsupported"
+    if brief.lower().startswith(title.lower()[: max(6, len(title) * 2 // 3)]):
+        return "copies the lead"
+    if dataset in _GROUNDING and _grounding(title, brief) < _GROUNDING[dataset]:
+        return "not grounded"
+    return None
+
+
+def curate(data_root: str | Path, *, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Curated training pairs and grouped validation pairs of both languages, and a report of what was dropped.
+
+    Returns:
+        ``(train, val, report)``; the frames have ``brief, title, group, style, audience, selling_points,
+        max_chars, language, dataset``.
     """
-    for name in positive:
-        if getattr(recipe, name) <= 0:
-            raise ConfigError(f"{name} must be positive, got {getattr(recipe, name)}")
-    if not 0 < recipe.lr < 1:
-        raise ConfigError(f"lr must be in (0, 1), got {recipe.lr}")
+    rng = random.Random(seed)
+    zh = load_zh_pairs(data_root)
+    cleaned = zh.apply(_clean_zh, axis=1, result_type="expand")
+    zh["title"], zh["source"] = cleaned[0], cleaned[1]
+    zh["language"] = "zh"
+    en = load_pairs(data_root, seed=seed)
+    en = en[~en["group"].map(lambda g: g.startswith("up:") and in_click_heldout(g[3:]))]
+    en = en.drop_duplicates(["group", "title"])
+    en["title"], en["source"] = en["title"].map(clean_text), en["source"].map(clean_text)
+    en["language"] = "en"
+    pairs = pd.concat([zh, en], ignore_index=True)
+    pairs = pairs[(pairs["title"] != "") & (pairs["source"] != "")]
+    reasons = [why_rejected(r.dataset, r.language, r.source, r.title, r.points) for r in pairs.itertuples()]
+    pairs["rejected"] = reasons
+    report = {"considered": pairs.groupby("dataset").size().to_dict(),
+              "rejected": pairs[pairs["rejected"].notna()].groupby(["dataset", "rejected"]).size()
+              .rename(lambda k: k).to_dict()}
+    report["rejected"] = {f"{d}: {r}": int(n) for (d, r), n in report["rejected"].items()}
+    kept = pairs[pairs["rejected"].isna()].drop(columns="rejected")
+    is_val = kept["group"].map(lambda g: in_validation("title-v2:" + g, val_fraction=VAL_FRACTION))
+    val_all, train_all = kept[is_val], kept[~is_val]
+    # No validation title or brief may appear in training under another group.
+    leak = train_all["title"].isin(set(val_all["title"])) | train_all["source"].isin(set(val_all["source"]))
+    train_all = train_all[~leak]
+    train_parts, val_parts = [], []
+    for language, mix in MIX.items():
+        for dataset, n in mix.items():
+            part = train_all[train_all["dataset"] == dataset]
+            train_parts.append(part.sample(min(n, len(part)), random_state=seed))
+        v = val_all[val_all["language"] == language]
+        # Validation keeps the sets' natural mix, capped per dataset so no single source dominates.
+        v = pd.concat([g.sample(min(len(g), VAL_PER_LANGUAGE // 4), random_state=seed)
+                       for _, g in v.groupby("dataset")])
+        val_parts.append(v.sample(min(VAL_PER_LANGUAGE, len(v)), random_state=seed))
+    train, val = (pd.concat(parts, ignore_index=True) for parts in (train_parts, val_parts))
+    train = train.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+    def limit_for(title: str) -> int:
+        fitting = [lim for lim in LIMITS if lim >= display_length(title)]
+        return rng.choice(fitting[1:]) if len(fitting) > 1 and rng.random() < 0.3 else fitting[0]
+
+    for frame in (train, val):
+        frame["max_chars"] = [limit_for(t) for t in frame["title"]]
+    report.update({"train": train.groupby("dataset").size().to_dict(),
+                   "val": val.groupby("dataset").size().to_dict()})
+    return _rows(train), _rows(val), report
 
 
-@torch.inference_mode()
-def encode_sources(model, tokenizer, texts: list[str], *, max_tokens: int, batch: int = 128) -> list[torch.Tensor]:
-    """Frozen-encoder token states for each text: a list of fp16 tensors ``[shape=(len_i, hidden)]``."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out: list[torch.Tensor | None] = [None] * len(texts)
-    for start in range(0, len(order), batch):
-        idx = order[start:start + batch]
-        enc = tokenizer([texts[i] for i in idx], truncation=True, max_length=max_tokens, padding=True,
-                        return_tensors="pt")
-        states = model.encoder(**enc).last_hidden_state
-        for row, i in enumerate(idx):
-            out[i] = states[row, : int(enc["attention_mask"][row].sum())].to(torch.float16).clone()
-        if start // batch % 40 == 0:
-            print(f"encoded {start + len(idx)}/{len(texts)}", flush=True)
-    return out  # type: ignore[return-value]
+def _rows(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.rename(columns={"source": "brief", "points": "selling_points"})
+    out["selling_points"] = out["selling_points"].fillna("").str.replace("；", ";")
+    return out[["brief", "title", "group", "style", "audience", "selling_points", "max_chars", "language",
+                "dataset"]].reset_index(drop=True)
 
 
-def _pad_states(states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    length = max(s.shape[0] for s in states)
-    hidden = torch.zeros(len(states), length, states[0].shape[1])
-    mask = torch.zeros(len(states), length, dtype=torch.long)
-    for i, s in enumerate(states):
-        hidden[i, : s.shape[0]] = s.float()
-        mask[i, : s.shape[0]] = 1
-    return hidden, mask
+def prepare(data_root: Path, out: Path, *, seed: int = 0) -> dict:
+    """Write ``train.jsonl``, ``val_zh.jsonl``, ``val_en.jsonl`` and ``curation.json`` into ``out``."""
+    train, val, report = curate(data_root, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+    train.to_json(out / "train.jsonl", orient="records", lines=True, force_ascii=False)
+    for language in ("zh", "en"):
+        val[val["language"] == language].to_json(out / f"val_{language}.jsonl", orient="records", lines=True,
+                                                 force_ascii=False)
+    val.to_json(out / "val.jsonl", orient="records", lines=True, force_ascii=False)
+    (out / "curation.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return report
 
 
-def _loss(model, tokenizer, states, titles, *, max_title_tokens: int, label_smoothing: float) -> torch.Tensor:
-    hidden, mask = _pad_states(states)
-    labels = tokenizer(titles, truncation=True, max_length=max_title_tokens, padding=True,
-                       return_tensors="pt")["input_ids"]
-    # [CLS] title [SEP] -> decoder input [CLS] title, targets title [SEP]
-    dec_in, target = labels[:, :-1].clone(), labels[:, 1:]
-    dec_in[dec_in == tokenizer.sep_token_id] = tokenizer.pad_token_id
-    states_out = model.decoder.bert(input_ids=dec_in, attention_mask=(dec_in != tokenizer.pad_token_id).long(),
-                                    encoder_hidden_states=hidden, encoder_attention_mask=mask).last_hidden_state
-    # The 30k-word LM head dominates a step: apply it to real target positions only, not to padding.
-    real = target != tokenizer.pad_token_id
-    logits = model.decoder.cls(states_out[real])
-    return torch.nn.functional.cross_entropy(logits, target[real], label_smoothing=label_smoothing)
-
-
-def _trainable(model) -> list[torch.nn.Parameter]:
-    for p in model.parameters():
-        p.requires_grad_(False)
-    params = []
-    for name, p in model.decoder.named_parameters():
-        if "word_embeddings" not in name and name != "cls.predictions.decoder.weight":
-            p.requires_grad_(True)
-            params.append(p)
-    return params
-
-
-def train(recipe: DefaultRecipe, *, data_root: Path, out_dir: Path, work_dir: Path, resume: bool,
-          checkpoint_every: int, time_budget_min: float | None) -> dict:
-    """Run the recipe; returns the final metrics (also written to ``out_dir/metrics.json``)."""
-    torch.manual_seed(recipe.seed)
-    rng = random.Random(recipe.seed)
-    model, tokenizer = build_minilm_encoder_decoder(decoder_layers=recipe.decoder_layers)
-    train_df, val_df = split_pairs(load_pairs(data_root, seed=recipe.seed), val_fraction=recipe.val_fraction)
-    lm_titles = training_titles(data_root, val_df)
-    print(f"pairs: train {len(train_df)}, val {len(val_df)}; title-only: {len(lm_titles)}", flush=True)
-
-    work_dir.mkdir(parents=True, exist_ok=True)
-    cache = work_dir / "encoder_cache.pt"
-    if cache.is_file():
-        train_states = torch.load(cache)
-    else:
-        train_states = encode_sources(model, tokenizer, [source_text(r) for _, r in train_df.iterrows()],
-                                      max_tokens=recipe.max_source_tokens)
-        torch.save(train_states, cache)
-    null_source = encode_source("", Controls(style="news"))
-    null_states = encode_sources(model, tokenizer, [null_source], max_tokens=recipe.max_source_tokens)[0]
-    val_sample = val_df.sample(n=min(256, len(val_df)), random_state=recipe.seed)
-    val_states = encode_sources(model, tokenizer, [source_text(r) for _, r in val_sample.iterrows()],
-                                max_tokens=recipe.max_source_tokens)
-
-    params = _trainable(model)
-    opt = torch.optim.AdamW(params, lr=recipe.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / recipe.warmup_steps) * 0.5 * (
-        1 + math.cos(math.pi * min(1.0, s / recipe.max_steps))))
-    step, log = 0, []
-    ckpt = work_dir / "checkpoint.pt"
-    if resume and ckpt.is_file():
-        state = torch.load(ckpt, weights_only=False)
-        model.decoder.load_state_dict(state["decoder"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        step, log = state["step"], state["log"]
-        rng.setstate(state["rng"])
-        print(f"resumed at step {step}", flush=True)
-
-    titles = train_df["title"].tolist()
-    started = time.time()
-    model.train()
-    while step < recipe.max_steps:
-        idx = rng.sample(range(len(titles)), recipe.pair_batch)
-        lm = rng.sample(lm_titles, recipe.title_batch)
-        states = [train_states[i] for i in idx] + [null_states] * len(lm)
-        loss = _loss(model, tokenizer, states, [titles[i] for i in idx] + lm,
-                     max_title_tokens=recipe.max_title_tokens, label_smoothing=recipe.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        sched.step()
-        step += 1
-        if step % 50 == 0:
-            rate = (time.time() - started) / 50
-            started = time.time()
-            print(f"step {step} loss {loss.item():.3f} lr {sched.get_last_lr()[0]:.2e} {rate:.2f}s/step", flush=True)
-        if step % checkpoint_every == 0 or step == recipe.max_steps:
-            val_loss = _val_loss(model, tokenizer, val_states, val_sample["title"].tolist(), recipe)
-            log.append({"step": step, "train_loss": round(loss.item(), 4), "val_loss": round(val_loss, 4)})
-            print(f"step {step} val_loss {val_loss:.3f}", flush=True)
-            torch.save({"decoder": model.decoder.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "step": step, "log": log, "rng": rng.getstate()}, str(ckpt) + ".tmp")
-            Path(str(ckpt) + ".tmp").replace(ckpt)
-            save_default_decoder(model, out_dir, meta={"recipe": asdict(recipe), "steps": step, "log": log})
-        if time_budget_min is not None and (time.time() - _T0) / 60 > time_budget_min:
-            print(f"time budget of {time_budget_min} min reached at step {step}", flush=True)
-            break
-    model.eval()
-    save_default_decoder(model, out_dir, meta={"recipe": asdict(recipe), "steps": step, "log": log})
-    return {"steps": step, "log": log}
-
-
-@torch.no_grad()
-def _val_loss(model, tokenizer, states, titles, recipe: DefaultRecipe) -> float:
-    model.eval()
-    losses = [_loss(model, tokenizer, states[i:i + 64], titles[i:i + 64], max_title_tokens=recipe.max_title_tokens,
-                    label_smoothing=0.0).item() for i in range(0, len(titles), 64)]
-    model.train()
-    return float(np.mean(losses))
-
-
-_T0 = time.time()
-
-
-def write_lexicon(data_root: Path, out_dir: Path) -> int:
-    """Build and save the truecasing lexicon from the permissively licensed title sets only.
-
-    Upworthy (CC BY 4.0), HuffPost (CC BY 4.0), YouTube (CC0) and clickbait (MIT) titles; the non-commercial and
-    unverified sets are left out because the lexicon ships as data. Returns the number of entries.
-    """
-    from titlegen.casing import build_lexicon, save_lexicon
-    from titlegen.loading import LEXICON_FILE
-
-    pairs = load_pairs(data_root)
-    titles = pairs.loc[pairs["dataset"].isin(["upworthy", "huffpost", "youtube"]), "title"].tolist()
-    for name in ("clickbait_data.txt", "non_clickbait_data.txt"):
-        text = (data_root / "clickbait" / name).read_text(encoding="utf-8", errors="replace")
-        titles.extend(line.strip() for line in text.splitlines() if line.strip())
-    lexicon = build_lexicon(titles)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_lexicon(lexicon, out_dir / LEXICON_FILE)
-    return len(lexicon)
+RECIPE = {"base": "qwen2.5-0.5b", "dtype": "bfloat16", "lr": 3e-4, "batch_size": 8, "max_steps": 300,
+          "warmup_steps": 20, "seed": 0, "max_source_tokens": 112, "max_title_tokens": 40,
+          "checkpoint_every": 25, "log_every": 10,
+          "lora": {"r": 16, "alpha": 32, "dropout": 0.05,
+                   "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"]}}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m titlegen.train_default", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="the shared/data folder")
-    parser.add_argument("--out", type=Path, default=Path("titlegen/default_model"), help="where the weights go")
-    parser.add_argument("--work", type=Path, default=Path(".train/default"), help="checkpoints and caches")
-    parser.add_argument("--max-steps", type=int, default=DefaultRecipe.max_steps)
-    parser.add_argument("--decoder-layers", type=int, default=DefaultRecipe.decoder_layers)
-    parser.add_argument("--lr", type=float, default=DefaultRecipe.lr)
-    parser.add_argument("--seed", type=int, default=DefaultRecipe.seed)
-    parser.add_argument("--checkpoint-every", type=int, default=250)
-    parser.add_argument("--time-budget-min", type=float, default=None, help="stop (and save) after this long")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --work")
-    parser.add_argument("--lexicon-only", action="store_true", help="only rebuild the truecasing lexicon")
+    parser = argparse.ArgumentParser(prog="python -m titlegen.train_default", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="curate the training and validation pairs")
+    p.add_argument("--data", type=Path, required=True, help="the shared/data folder")
+    p.add_argument("--out", type=Path, default=Path(".train/default"))
+    t = sub.add_parser("train", help="train the LoRA adapter on the prepared pairs (resumes from its checkpoint)")
+    t.add_argument("--work", type=Path, default=Path(".train/default"))
+    t.add_argument("--max-steps", type=int, default=RECIPE["max_steps"])
+    i = sub.add_parser("install", help="copy the trained adapter into titlegen/default_adapter")
+    i.add_argument("--work", type=Path, default=Path(".train/default"))
     args = parser.parse_args(argv)
-    print(f"truecasing lexicon: {write_lexicon(args.data, args.out)} entries", flush=True)
-    if args.lexicon_only:
-        return
-    recipe = DefaultRecipe(max_steps=args.max_steps, decoder_layers=args.decoder_layers, lr=args.lr, seed=args.seed)
-    result = train(recipe, data_root=args.data, out_dir=args.out, work_dir=args.work, resume=args.resume,
-                   checkpoint_every=args.checkpoint_every, time_budget_min=args.time_budget_min)
-    print(json.dumps({"steps": result["steps"], "last": result["log"][-1] if result["log"] else None}))
+    if args.command == "prepare":
+        print(json.dumps(prepare(args.data, args.out), indent=2, ensure_ascii=False))
+    elif args.command == "train":
+        from titlegen.train import TrainConfig, train
+
+        cfg = TrainConfig(**{**RECIPE, "max_steps": args.max_steps}, train_file=str(args.work / "train.jsonl"),
+                          val_file=str(args.work / "val.jsonl"), output_dir=str(args.work / "adapter"))
+        (args.work / "recipe.json").write_text(cfg.to_json() + "\n", encoding="utf-8")
+        metrics = train(cfg)
+        print(json.dumps({k: v for k, v in metrics.items() if k != "losses"}))
+    else:
+        src = args.work / "adapter"
+        if not (src / "adapter_model.safetensors").is_file():
+            sys.exit(f"no trained adapter in {src}; run `python -m titlegen.train_default train` first")
+        ADAPTER_DIR.mkdir(exist_ok=True)
+        for name in ("adapter_config.json", "adapter_model.safetensors", "metrics.json",
+                     "titlegen_train_config.json"):
+            shutil.copy2(src / name, ADAPTER_DIR / name)
+        print(f"installed {src} into {ADAPTER_DIR}")
 
 
 if __name__ == "__main__":

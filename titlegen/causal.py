@@ -1,0 +1,85 @@
+"""Candidate generation with a decoder-only (causal) model: beam search and nucleus sampling, each scored.
+
+Called only from :meth:`titlegen.TitleGenerator._forward` (the one place that touches the model). Every candidate
+is scored on one scale, the model's mean per-token log-probability of the title (nats), read during generation:
+
+* beams: ``sequences_scores`` with ``length_penalty=1`` is the summed log-probability over the length;
+* samples: the log-softmax of the *raw* logits (``output_logits``) at the sampled tokens, so temperature and
+  top-p do not distort the score.
+
+No second pass over the prompt is needed, which matters on a CPU: the prompt is most of the tokens.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from titlegen.prompt import chat_prompt, cut_prompt_ids
+
+
+def end_token_ids(tokenizer) -> list[int]:
+    """Token ids that end a title: the chat template's end-of-turn token and the tokenizer's EOS token."""
+    ids = {tokenizer.eos_token_id}
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>") if "<|im_end|>" in tokenizer.get_vocab() else None
+    ids.add(end)
+    return sorted(i for i in ids if isinstance(i, int) and i >= 0)
+
+
+def _mean_logprob(step_logits: tuple[torch.Tensor, ...], new_tokens: torch.Tensor, ends: list[int]) -> list[float]:
+    """Mean log-probability of ``new_tokens [shape=(n, steps)]`` under the raw ``step_logits`` (one
+    ``(n, vocab)`` tensor per step), counting tokens up to and including the first end token."""
+    logits = torch.stack(step_logits, dim=1).float()  # (n, steps, vocab)
+    tokens = new_tokens[:, : logits.shape[1]]
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    is_end = torch.isin(tokens, torch.tensor(ends))
+    after_end = (is_end.cumsum(1) - is_end.long()) > 0  # strictly after the first end token
+    valid = (~after_end).float()
+    return ((logp * valid).sum(1) / valid.sum(1).clamp(min=1)).tolist()
+
+
+def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, num_samples: int, seed: int,
+                        max_new_tokens: int, max_prompt_tokens: int) -> list[list[tuple[str, str, float]]]:
+    """Raw ``(text, source, mean logprob)`` candidates for each control line (see :mod:`titlegen.prompt`).
+
+    Args:
+        lines: one control line per request.
+        num_beams: beam width and number of beam candidates (0: none; 1: greedy).
+        num_samples: sampled candidates per request (0: none).
+        seed: torch seed of the sampling.
+        max_new_tokens: generation length limit (tokens).
+        max_prompt_tokens: prompts are cut to this many tokens (keeping their end, where the cue is).
+
+    Returns:
+        One list per line, in order.
+    """
+    ids = [cut_prompt_ids(tokenizer(chat_prompt(tokenizer, line), add_special_tokens=False)["input_ids"],
+                          max_prompt_tokens) for line in lines]
+    ends = end_token_ids(tokenizer)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0]
+    width = max(len(row) for row in ids)
+    # Left padding: every prompt ends where generation starts.
+    input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in ids])
+    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids])
+    common = dict(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
+                  eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True, no_repeat_ngram_size=4,
+                  repetition_penalty=1.1)
+    out: list[list[tuple[str, str, float]]] = [[] for _ in lines]
+
+    def add(sequences: torch.Tensor, per_input: int, source: str, scores: list[float]) -> None:
+        texts = tokenizer.batch_decode(sequences[:, width:], skip_special_tokens=True)
+        for j, (text, score) in enumerate(zip(texts, scores)):
+            out[j // per_input].append((text, source, float(score)))
+
+    if num_beams > 1:
+        gen = model.generate(**common, num_beams=num_beams, num_return_sequences=num_beams, early_stopping=True,
+                             length_penalty=1.0, output_scores=True, do_sample=False)
+        add(gen.sequences, num_beams, "beam", gen.sequences_scores.tolist())
+    elif num_beams == 1:
+        gen = model.generate(**common, do_sample=False, output_logits=True)
+        add(gen.sequences, 1, "beam", _mean_logprob(gen.logits, gen.sequences[:, width:], ends))
+    if num_samples > 0:
+        torch.manual_seed(seed)
+        gen = model.generate(**common, do_sample=True, top_p=0.9, temperature=0.8, top_k=0,
+                             num_return_sequences=num_samples, output_logits=True)
+        add(gen.sequences, num_samples, "sample", _mean_logprob(gen.logits, gen.sequences[:, width:], ends))
+    return out
