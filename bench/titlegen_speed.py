@@ -1,11 +1,15 @@
-"""Title generation speed: ``python bench/titlegen_speed.py [--quick]`` prints JSON.
+"""Title generation speed of the embedded default: ``python bench/titlegen_speed.py [--quick] [--val-dir DIR]``.
 
-For the embedded default and a t5-small-sized random model, titles/s at batch 1 and 32, greedy and beam 4,
-through ``TitleGenerator`` ("ours": validation, control encoding, generation with scores, detokenizing,
-recasing, dedup, limit filter, ranking; model candidates only) and through raw ``model.generate`` +
-``batch_decode`` on the same source lines ("raw"); ``ratio`` = ours / raw throughput, measured in the same process,
-best of ``--repeats``. ``ratio_with_lead_and_points`` adds the extractive candidates, which cost one more
-teacher-forced pass (a feature, reported beside the overhead rather than hidden in it). Also: a merged LoRA adapter against the bare base (ratio of throughputs), and peak RSS.
+Prints JSON (and writes it with ``--out``). All figures come from one process, so ratios compare like with like:
+
+* ``latency``: one brief, five candidates, median seconds over ``--repeats`` calls of ``TitleGenerator``, for
+  three ways to get five candidates (5 beams; 5 samples; 3 beams + 2 samples), each in int8, bf16 and fp32;
+* ``throughput``: 32 briefs in one batch, greedy (one title each) and 4 beams + 4 samples; titles/s counts the
+  raw candidates the model wrote;
+* ``ours_vs_raw``: ``TitleGenerator`` (prompting, generation with scores, cleaning, checks, ranking) against
+  raw ``model.generate`` + ``batch_decode`` on the same prompts, same settings: ratio of throughputs;
+* ``quality`` (with ``--val-dir``): ROUGE-L of the top title per precision on the first ``--val-rows`` rows of
+  each language's validation set, so int8 and bf16 are judged against fp32 on quality as well as speed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,118 +28,143 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from titlegen import Controls, TitleGenerator  # noqa: E402
-from titlegen.controls import encode_source  # noqa: E402
-from titlegen.model import LoraSettings, attach_lora, load_default_model, minilm_path  # noqa: E402
+import titlegen  # noqa: E402
+from titlegen.causal import end_token_ids  # noqa: E402
+from titlegen.language import resolve_language  # noqa: E402
+from titlegen.prompt import chat_prompt, control_line  # noqa: E402
 
 BRIEFS = [
-    "Handmade linen tote bag that holds a 15-inch laptop. Washable, with an inner zip pocket.",
-    "A slow Sunday in Lisbon: coffee at a tiny bakery, a tram ride up the hill and the sunset from the castle.",
-    "A ten-minute ramen recipe for students: instant noodles, a soft egg, spring onions and chilli oil.",
-    "Our new trail running shoe is waterproof, weighs 240 grams and grips on wet rock.",
-    "The city council approved a plan to add 40 km of protected bike lanes by 2027.",
-    "Five houseplants that survive low light and forgetful owners, from the snake plant to the ZZ plant.",
-    "We tested six budget headphones for a month; the cheapest one surprised us.",
-    "How a retired teacher turned her garden into a free library for the whole street.",
+    ("这款降噪耳机续航四十小时，通勤地铁上终于安静了，音质也很不错", "xiaohongshu"),
+    ("Handmade linen tote bag that holds a 15-inch laptop. Washable, with an inner zip pocket.", "douyin"),
+    ("西湖边新开的小咖啡馆，手冲桂花拿铁很香，窗边能看到断桥", "xiaohongshu"),
+    ("A ten-minute ramen recipe for students: instant noodles, a soft egg, spring onions and chilli oil.", "generic"),
+    ("小户型客厅改造，花了三千块，换了沙发和灯，整个家亮堂多了", "xiaohongshu"),
+    ("Our new trail running shoe is waterproof, weighs 240 grams and grips on wet rock.", "douyin"),
+    ("第一次带猫咪去海边，它居然不怕水，还追着浪花跑", "douyin"),
+    ("Five houseplants that survive low light and forgetful owners, from the snake plant to the ZZ plant.", "generic"),
 ]
+MODES = {"5 beams": (5, 0), "5 samples": (0, 5), "3 beams + 2 samples": (3, 2)}
 
 
-def _t5_small(tokenizer):
-    from transformers import T5Config, T5ForConditionalGeneration
-
-    torch.manual_seed(0)
-    cfg = T5Config(vocab_size=tokenizer.vocab_size, d_model=512, d_ff=2048, d_kv=64, num_layers=6, num_heads=8,
-                   pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.sep_token_id,
-                   decoder_start_token_id=tokenizer.pad_token_id)
-    model = T5ForConditionalGeneration(cfg).eval()
-    for c in (model.generation_config,):
-        c.eos_token_id, c.pad_token_id, c.decoder_start_token_id = (tokenizer.sep_token_id, tokenizer.pad_token_id,
-                                                                    tokenizer.pad_token_id)
-    return model
+def _requests(n: int) -> list[titlegen.TitleRequest]:
+    return [titlegen.TitleRequest(BRIEFS[i % len(BRIEFS)][0], titlegen.Controls(platform=BRIEFS[i % len(BRIEFS)][1]))
+            for i in range(n)]
 
 
-def _best(fn, repeats: int) -> float:
+def _median_latency(gen, repeats: int, beams: int, samples: int) -> float:
     times = []
-    for _ in range(repeats):
+    for i in range(repeats):
+        req = _requests(len(BRIEFS))[i % len(BRIEFS)]
         t = time.perf_counter()
-        fn()
+        gen([req], num_titles=5, num_beams=beams, num_samples=samples, seed=i)
         times.append(time.perf_counter() - t)
-    return min(times)
+    return round(statistics.median(times), 3)
 
 
-def _raw(model, tokenizer, sources, *, batch: int, beams: int, max_new: int):
-    def run():
-        for i in range(0, len(sources), batch):
-            enc = tokenizer(sources[i:i + batch], truncation=True, max_length=128, padding=True,
-                            return_tensors="pt")
-            with torch.inference_mode():
-                out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                     num_beams=beams, num_return_sequences=beams, do_sample=False,
-                                     max_new_tokens=max_new, no_repeat_ngram_size=3, repetition_penalty=1.2,
-                                     early_stopping=beams > 1)
-            tokenizer.batch_decode(out, skip_special_tokens=True)
-    return run
+def _throughput(gen, n: int, beams: int, samples: int) -> dict:
+    reqs = _requests(n)
+    t = time.perf_counter()
+    gen(reqs, num_titles=8, batch_size=n, num_beams=beams, num_samples=samples, seed=0)
+    seconds = time.perf_counter() - t
+    titles = n * (max(beams, 0) + samples)
+    return {"briefs": n, "titles": titles, "seconds": round(seconds, 2), "titles_per_s": round(titles / seconds, 2)}
 
 
-def measure(name, model, tokenizer, briefs, *, repeats: int, max_new: int) -> list[dict]:
-    gen = TitleGenerator(model, tokenizer, max_title_tokens=max_new)
-    sources = [encode_source(b, Controls()) for b in briefs]
-    rows = []
-    for batch, n in ((1, 8), (32, 32)):
-        for mode, beams in (("greedy", 1), ("beam4", 4)):
-            items = (briefs * (n // len(briefs) + 1))[:n]
-            srcs = (sources * (n // len(sources) + 1))[:n]
-            ours = _best(lambda: gen(items, batch_size=batch, num_beams=beams, num_samples=0, num_titles=beams,
-                                     extractive=False), repeats)
-            full = _best(lambda: gen(items, batch_size=batch, num_beams=beams, num_samples=0, num_titles=beams),
-                         repeats)
-            raw = _best(_raw(model, tokenizer, srcs, batch=batch, beams=beams, max_new=max_new), repeats)
-            rows.append({"model": name, "batch": batch, "mode": mode, "briefs": n,
-                         "ours_titles_per_s": round(n * beams / ours, 2), "raw_titles_per_s": round(n * beams / raw, 2),
-                         "ratio": round(raw / ours, 3),
-                         "with_lead_and_points_titles_per_s": round(n * beams / full, 2),
-                         "ratio_with_lead_and_points": round(raw / full, 3)})
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    return rows
+@torch.inference_mode()
+def _raw(gen, n: int) -> float:
+    """Seconds for raw greedy ``generate`` + ``batch_decode`` on the same prompts the generator writes."""
+    tok = gen.tokenizer
+    reqs = _requests(n)
+    lines = [control_line(r.brief, r.controls, language=resolve_language(r.controls.language, r.brief)) for r in reqs]
+    tok.padding_side = "left"
+    enc = tok([chat_prompt(tok, line) for line in lines], return_tensors="pt", padding=True, add_special_tokens=False)
+    t = time.perf_counter()
+    out = gen.model.generate(**enc, max_new_tokens=gen.max_title_tokens, do_sample=False,
+                             eos_token_id=end_token_ids(tok), pad_token_id=tok.pad_token_id)
+    tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+    return time.perf_counter() - t
 
 
-def merged_adapter_cost(model, tokenizer, briefs, *, repeats: int, max_new: int) -> dict:
-    sources = [encode_source(b, Controls()) for b in briefs]
-    base = _best(_raw(model, tokenizer, sources, batch=8, beams=1, max_new=max_new), repeats)
-    peft_model = attach_lora(model, LoraSettings(r=16, alpha=32, target_modules=("q", "v")))
-    with torch.no_grad():
-        for n, p in peft_model.named_parameters():
-            if "lora_B" in n:
-                p.normal_(0, 0.01)
-    unmerged = _best(_raw(peft_model, tokenizer, sources, batch=8, beams=1, max_new=max_new), repeats)
-    merged_model = peft_model.merge_and_unload().eval()
-    merged = _best(_raw(merged_model, tokenizer, sources, batch=8, beams=1, max_new=max_new), repeats)
-    return {"base_s": round(base, 3), "unmerged_adapter_s": round(unmerged, 3), "merged_adapter_s": round(merged, 3),
-            "merged_over_base_throughput": round(base / merged, 3),
-            "unmerged_over_base_throughput": round(base / unmerged, 3)}
+def _lcs(a: list[str], b: list[str]) -> int:
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--max-new-tokens", type=int, default=24)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    from transformers import AutoTokenizer
+def rouge_l(candidate: str, reference: str, language: str) -> float:
+    """ROUGE-L F1: characters for Chinese (punctuation and spaces dropped), lower-cased words for English."""
+    import re
 
-    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
-    rows = []
-    default, tok = load_default_model()
-    rows += measure("default", default, tok, BRIEFS, repeats=args.repeats, max_new=args.max_new_tokens)
-    t5 = _t5_small(tokenizer)
-    rows += measure("t5-small-random", t5, tokenizer, BRIEFS, repeats=args.repeats, max_new=args.max_new_tokens)
-    adapter = merged_adapter_cost(_t5_small(tokenizer), tokenizer, BRIEFS, repeats=args.repeats,
-                                  max_new=args.max_new_tokens)
-    result = {"threads": args.threads, "max_new_tokens": args.max_new_tokens, "repeats": args.repeats,
-              "throughput": rows, "min_ratio": min(r["ratio"] for r in rows), "lora_merge": adapter,
-              "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    print(json.dumps(result, indent=2))
+    if language == "zh":
+        tok = lambda s: [c for c in s if c.isalnum()]  # noqa: E731
+    else:
+        tok = lambda s: re.findall(r"[a-z0-9]+", s.lower())  # noqa: E731
+    a, b = tok(candidate), tok(reference)
+    lcs = _lcs(a, b)
+    return 0.0 if not lcs else 2 * lcs / (len(a) + len(b))
+
+
+def _quality(gen, val_dir: Path, rows: int) -> dict:
+    import pandas as pd
+
+    out = {}
+    for language in ("zh", "en"):
+        df = pd.read_json(val_dir / f"val_{language}.jsonl", lines=True).head(rows)
+        reqs = [titlegen.TitleRequest(r.brief, titlegen.Controls(style=r.style, max_chars=int(r.max_chars),
+                                                                  language=language)) for r in df.itertuples()]
+        res = gen(reqs, num_titles=1, batch_size=16, num_beams=1, num_samples=0)
+        scores = [rouge_l(r[0].text, t, language) for r, t in zip(res, df["title"])]
+        out[language] = round(sum(scores) / len(scores), 4)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, int8 only")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--val-dir", type=Path, default=None, help="folder with val_zh.jsonl / val_en.jsonl")
+    parser.add_argument("--val-rows", type=int, default=40)
+    parser.add_argument("--precisions", default="int8,bf16,fp32")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(os.cpu_count() or 1)
+    precisions = ["int8"] if args.quick else args.precisions.split(",")
+    report: dict = {"threads": torch.get_num_threads(), "by_precision": {}}
+    for precision in precisions:
+        t = time.perf_counter()
+        gen = titlegen.load_generator(precision=precision)
+        entry: dict = {"load_s": round(time.perf_counter() - t, 2), "latency_s": {}}
+        gen(_requests(1), num_beams=1, num_samples=0)  # warm-up
+        for name, (beams, samples) in MODES.items():
+            entry["latency_s"][name] = _median_latency(gen, 3 if args.quick else args.repeats, beams, samples)
+        entry["throughput_greedy_32"] = _throughput(gen, 32, 1, 0)
+        raw = _raw(gen, 32)
+        entry["raw_greedy_32_titles_per_s"] = round(32 / raw, 2)
+        entry["ours_vs_raw"] = round(entry["throughput_greedy_32"]["titles_per_s"] / (32 / raw), 3)
+        if not args.quick:
+            entry["throughput_beam4_sample4_32"] = _throughput(gen, 32, 4, 4)
+        if args.val_dir:
+            entry["rouge_l_greedy"] = _quality(gen, args.val_dir, args.val_rows)
+        report["by_precision"][precision] = entry
+        del gen
+    if "fp32" in report["by_precision"]:
+        ref = report["by_precision"]["fp32"]
+        for precision, entry in report["by_precision"].items():
+            entry["throughput_vs_fp32"] = round(entry["throughput_greedy_32"]["titles_per_s"]
+                                                / ref["throughput_greedy_32"]["titles_per_s"], 3)
+            if "rouge_l_greedy" in entry:
+                entry["rouge_l_points_vs_fp32"] = {k: round(100 * (v - ref["rouge_l_greedy"][k]), 2)
+                                                   for k, v in entry["rouge_l_greedy"].items()}
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+    return report
 
 
 if __name__ == "__main__":
