@@ -250,7 +250,8 @@ def load_base(name_or_path: str, *, dtype: torch.dtype | None = None) -> tuple[P
     """
     if name_or_path == DEFAULT_BASE:
         return load_default_model()
-    if name_or_path == QWEN_BASE:
+    embedded = name_or_path == QWEN_BASE
+    if embedded:
         name_or_path = str(ensure_qwen())
     try:
         config = AutoConfig.from_pretrained(name_or_path)
@@ -262,7 +263,12 @@ def load_base(name_or_path: str, *, dtype: torch.dtype | None = None) -> tuple[P
         else:
             model = AutoModelForCausalLM.from_pretrained(name_or_path, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-    except (OSError, ValueError, KeyError) as exc:
+    except Exception as exc:  # transformers/safetensors raise many types for missing or corrupt files
+        if embedded:
+            raise ModelLoadError(
+                f"the converted default title model in {name_or_path} cannot be read ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); delete that folder and run again to convert the weights afresh"
+            ) from exc
         raise ModelLoadError(
             f"cannot load a model from {name_or_path!r} ({type(exc).__name__}: {str(exc)[:300]}); "
             f"give a local directory with config.json, weights and tokenizer (a seq2seq or a causal LM), a hub id "
