@@ -61,8 +61,9 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
     input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in ids])
     attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids])
     common = dict(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
-                  eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True, no_repeat_ngram_size=4,
-                  repetition_penalty=1.1)
+                  eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True)
+    # No repetition penalty or n-gram ban: in a decoder-only model they count the prompt too, and would push the
+    # title away from the brief's own words, which is where a faithful title's words come from.
     out: list[list[tuple[str, str, float]]] = [[] for _ in lines]
 
     def add(sequences: torch.Tensor, per_input: int, source: str, scores: list[float]) -> None:
