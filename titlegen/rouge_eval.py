@@ -1,14 +1,22 @@
-"""Title quality on the grouped validation split: ``python -m titlegen.rouge_eval --data ../shared/data``.
+"""ROUGE for titles in Chinese and English, and the former English-only evaluation of the seq2seq default.
 
-Systems, all on the same validation pairs (split by test / article / video / product, see
+:func:`rouge_tokens` and :func:`rouge_f1` score a title against a human one in either language: Chinese at the
+character level (every letter or digit is a token; spaces, punctuation, symbols and emoji are not), English at the
+word level (lower-cased runs of letters and digits, no stemming, which on ASCII text is exactly the tokenization of
+``rouge_score`` without its stemmer). ``python -m titlegen.evaluate titles`` uses them to compare the generators
+on the curated validation pairs of both languages.
+
+``python -m titlegen.rouge_eval --data ../shared/data`` is the earlier evaluation of the former default
+(``minilm-title-decoder``) on the English corpus of :mod:`titlegen.corpus`, kept to reproduce
+``docs/titlegen/quality.md``. Systems, all on the same validation pairs (split by test / article / video / product, see
 :func:`titlegen.corpus.split_pairs`):
 
 * ``lead``: the brief's first sentence cut at a word boundary to the limit (the classic summarisation baseline);
 * ``warm_start``: the untrained MiniLM encoder-decoder (what training starts from): its best beam, cut to the
   limit;
-* ``default_beam``: the trained default's best beam-search title;
-* ``default_ranked``: the trained default's top candidate after ranking beam, sampled and lead candidates by
-  model log-probability (what ``load_generator()`` returns first).
+* ``default_beam``: the former default's best beam-search title;
+* ``default_ranked``: the former default's top candidate after ranking beam, sampled and lead candidates by
+  model log-probability (what ``load_generator("minilm-title-decoder")`` returns first).
 
 Controls are those a creator would know without seeing the human title: the data set's usual style, the audience
 from the article's category, and for products the brand as selling point; the limit is 100 characters. (The
@@ -22,8 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import time
-from collections.abc import Callable
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +44,69 @@ import pandas as pd
 from titlegen.controls import Controls
 from titlegen.corpus import load_pairs, split_pairs
 from titlegen.generator import TitleGenerator, TitleRequest, cut_to_limit, lead_title
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def rouge_tokens(text: str, language: str) -> list[str]:
+    """The tokens ROUGE counts in ``text``, lower-cased.
+
+    Args:
+        text: a title.
+        language: ``"zh"``: one token per character that is a letter or a digit (Unicode categories L and N), so
+            Han characters, Latin letters and digits each count one and spaces, punctuation, symbols and emoji
+            count nothing; anything else (``"en"``): words, the runs of letters and digits.
+    """
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    if language == "zh":
+        return [ch for ch in lowered if unicodedata.category(ch)[0] in "LN"]
+    return _WORD.findall(lowered)
+
+
+def _f1(overlap: int, n_pred: int, n_ref: int) -> float:
+    if overlap == 0 or n_pred == 0 or n_ref == 0:
+        return 0.0
+    precision, recall = overlap / n_pred, overlap / n_ref
+    return 2 * precision * recall / (precision + recall)
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> Counter:
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two token sequences (O(len(a) * len(b)) time)."""
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def rouge_f1(reference: str, prediction: str, *, language: str) -> dict[str, float]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L F1 in [0, 1] of ``prediction`` against ``reference``.
+
+    N-gram matches are clipped counts (an n-gram matches at most as often as it occurs in the other text);
+    ROUGE-L is the longest common subsequence over the two token sequences. An empty side scores 0.
+
+    Args:
+        reference: the human title.
+        prediction: the generated title.
+        language: the reference's language, which sets the tokens (:func:`rouge_tokens`).
+
+    Returns:
+        ``{"rouge1": f, "rouge2": f, "rougeL": f}``.
+    """
+    ref, pred = rouge_tokens(reference, language), rouge_tokens(prediction, language)
+    out = {}
+    for n in (1, 2):
+        r, p = _ngrams(ref, n), _ngrams(pred, n)
+        out[f"rouge{n}"] = _f1(sum((r & p).values()), sum(p.values()), sum(r.values()))
+    out["rougeL"] = _f1(lcs_length(ref, pred), len(pred), len(ref))
+    return out
+
 
 _DATASET_STYLE = {"upworthy": "lifestyle", "youtube": "lifestyle", "huffpost": "news", "mind": "news",
                   "myntra": "selling-point"}
@@ -120,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
 
         results["systems"]["warm_start"] = evaluator(warm_beams)
     # One generation pass gives both views of the default: its best beam title and its top-ranked candidate.
-    default = load_generator()
+    default = load_generator(DEFAULT_BASE)
     cache: dict = {}
 
     def ranked(reqs):
