@@ -93,7 +93,22 @@ def test_seeded_sampling_is_reproducible(tiny_causal_dir):
         c = generate_candidates(model, tok, [line], seed=8, **kwargs)
     assert a == b and len(a[0]) == 3
     assert [t for t, _, _ in a[0]] != [t for t, _, _ in c[0]]
-    assert all(src == "sample" and math.isfinite(score) and score <= 0 for _, src, score in a[0])
+    # A random tiny model rarely ends within 8 tokens: such samples are "unfinished" (-inf), never NaN.
+    assert all(src == "sample" and not math.isnan(score) and score <= 0 for _, src, score in a[0])
+
+
+def test_unfinished_candidates_are_dropped_as_unfinished(tiny_causal_dir):
+    model, tok = load_base(tiny_causal_dir)
+    line = control_line(EN, Controls(), language="en")
+    with torch.inference_mode():
+        raw = generate_candidates(model, tok, [line], seed=0, num_beams=0, num_samples=4, max_new_tokens=1,
+                                  max_prompt_tokens=160)[0]
+    unfinished = [c for c in raw if c[2] == float("-inf")]
+    assert unfinished
+    from titlegen.candidates import filter_candidates
+
+    kept, dropped, examples = filter_candidates(raw, limit=100, language="en", support=[EN])
+    assert dropped["unfinished"] == len(unfinished) and "unfinished" in examples
 
 
 def test_beam_and_greedy_candidates_are_labelled_and_scored(tiny_causal_dir):
@@ -104,7 +119,7 @@ def test_beam_and_greedy_candidates_are_labelled_and_scored(tiny_causal_dir):
             out = generate_candidates(model, tok, lines, num_beams=beams, num_samples=0, seed=0, max_new_tokens=6,
                                       max_prompt_tokens=160)
         assert [len(row) for row in out] == [beams, beams]
-        assert all(src == "beam" and math.isfinite(score) and score <= 0 for row in out for _, src, score in row)
+        assert all(src == "beam" and not math.isnan(score) and score <= 0 for row in out for _, src, score in row)
 
 
 # --- what happens to candidates: fixed raw candidates through the real pipeline ----------------------------------

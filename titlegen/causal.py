@@ -50,7 +50,8 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
         max_prompt_tokens: prompts are cut to this many tokens (keeping their end, where the cue is).
 
     Returns:
-        One list per line, in order.
+        One list per line, in order. A candidate that did not finish within ``max_new_tokens`` (or does not
+        decode) has the score ``-inf``.
     """
     ids = [cut_prompt_ids(tokenizer(chat_prompt(tokenizer, line), add_special_tokens=False)["input_ids"],
                           max_prompt_tokens) for line in lines]
@@ -67,9 +68,14 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
     out: list[list[tuple[str, str, float]]] = [[] for _ in lines]
 
     def add(sequences: torch.Tensor, per_input: int, source: str, scores: list[float]) -> None:
-        texts = tokenizer.batch_decode(sequences[:, width:], skip_special_tokens=True)
-        for j, (text, score) in enumerate(zip(texts, scores)):
-            out[j // per_input].append((text, source, float(score)))
+        new = sequences[:, width:]
+        finished = torch.isin(new, torch.tensor(ends)).any(dim=1).tolist()
+        texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+        for j, (text, score, done) in enumerate(zip(texts, scores, finished)):
+            # A title cut off by max_new_tokens ends mid-word: it gets a score of -inf, which the checks drop
+            # as "unfinished"; so does one whose bytes do not decode (U+FFFD).
+            ok = done and "\ufffd" not in text
+            out[j // per_input].append((text, source, float(score) if ok else float("-inf")))
 
     if num_beams > 1:
         gen = model.generate(**common, num_beams=num_beams, num_return_sequences=num_beams, early_stopping=True,

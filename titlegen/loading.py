@@ -68,7 +68,7 @@ def load_generator(base: str = DEFAULT, *, adapter: str | Path | None = None, me
 
         click_model = load_click_model(DEFAULT_CTR_DIR if str(click_model) == "default" else click_model)
     lexicon = load_lexicon(DEFAULT_MODEL_DIR / LEXICON_FILE) if base == DEFAULT_BASE else {}
-    max_source = 160 if is_causal(model) else 128
+    max_source = _prompt_budget(adapter) if is_causal(model) else 128
     return TitleGenerator(model, tokenizer, lexicon=lexicon, click_model=click_model, max_source_tokens=max_source)
 
 
@@ -85,3 +85,14 @@ def _with_precision(model, precision: str):
             warnings.simplefilter("ignore")
             return quantize_dynamic(model.float(), {torch.nn.Linear}, dtype=torch.qint8)
     return model.float()
+
+
+def _prompt_budget(adapter) -> int:
+    """Prompt tokens a causal model is given: what its adapter was trained with (so a long brief is cut the same
+    way at training and inference), else 160."""
+    config = Path(adapter) / "titlegen_train_config.json" if adapter else None
+    if config is not None and config.is_file():
+        import json
+
+        return int(json.loads(config.read_text(encoding="utf-8")).get("max_source_tokens", 160))
+    return 160
