@@ -12,6 +12,7 @@ platform's character limit (``short`` <= 40, ``medium`` <= 70, ``long``), ``lang
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass, field
 
@@ -60,7 +61,8 @@ class Platform:
 
     Attributes:
         name: registry key.
-        max_chars: hard limit in characters (Unicode code points) for one title.
+        max_chars: hard limit of one title in characters as a reader counts them
+            (:func:`titlegen.language.display_length`: each Han character or emoji is one).
     """
 
     name: str
@@ -78,6 +80,22 @@ _PLATFORMS: dict[str, Platform] = {
 }
 
 
+#: Accepted ``max_chars`` (display characters, inclusive): no sensible title is shorter than the lower bound, and
+#: no platform takes one longer than the upper.
+MAX_CHARS_RANGE = (8, 500)
+
+
+def _language_hint(value: object) -> str:
+    """The known code a mistyped ``language`` most likely means ("english", "EN", "zh-CN" -> "en"/"zh"), or ""."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip().lower().replace("_", "-")
+    aliases = {"chinese": "zh", "中文": "zh", "汉语": "zh", "mandarin": "zh", "cn": "zh", "english": "en",
+               "英文": "en", "英语": "en"}
+    code = aliases.get(text) or text.split("-")[0]
+    return code if code in LANGUAGES or code == AUTO else ""
+
+
 def list_styles() -> list[str]:
     """Names of the registered style presets, in registry order."""
     return list(_STYLES)
@@ -89,6 +107,8 @@ def get_style(name: str) -> Style:
     Raises:
         InvalidControlError: no such preset; the message lists the ones that exist.
     """
+    if not isinstance(name, str):
+        raise InvalidControlError(f"style must be a name, got {name!r}; choose one of {', '.join(_STYLES)}")
     try:
         return _STYLES[name]
     except KeyError:
@@ -106,6 +126,8 @@ def get_platform(name: str) -> Platform:
     Raises:
         InvalidControlError: no such platform; the message lists the ones that exist.
     """
+    if not isinstance(name, str):
+        raise InvalidControlError(f"platform must be a name, got {name!r}; choose one of {', '.join(_PLATFORMS)}")
     try:
         return _PLATFORMS[name]
     except KeyError:
@@ -143,7 +165,8 @@ class Controls:
         audience: who the title speaks to, free text; empty means anyone.
         selling_points: phrases the title should carry, most important first (at most 5).
         platform: a name from :func:`list_platforms`; sets ``max_chars`` unless that is given.
-        max_chars: character limit of one title; overrides the platform's.
+        max_chars: character limit of one title (display characters, an int in :data:`MAX_CHARS_RANGE`);
+            overrides the platform's.
         language: the title's language: ``"auto"`` (the brief's: Chinese for a mostly Chinese brief, else
             English) or a code of :data:`titlegen.language.LANGUAGES` (``"zh"``, ``"en"``).
     """
@@ -163,15 +186,50 @@ class Controls:
                 f"selling_points must be a list of phrases, got the string {self.selling_points!r}; "
                 "split it, e.g. selling_points=('waterproof', 'free shipping')"
             )
-        object.__setattr__(self, "selling_points", tuple(str(p) for p in self.selling_points))
+        if self.selling_points is None:
+            object.__setattr__(self, "selling_points", ())
+        try:
+            points = tuple(str(p) for p in self.selling_points)
+        except TypeError:
+            raise InvalidControlError(f"selling_points must be a list of phrases, got {self.selling_points!r}; "
+                                      "e.g. selling_points=('waterproof', 'free shipping')") from None
+        object.__setattr__(self, "selling_points", points)
         if len(self.selling_points) > 5:
-            raise InvalidControlError(f"selling_points: at most 5 phrases, got {len(self.selling_points)}")
-        if self.max_chars is not None and not (8 <= int(self.max_chars) <= 500):
-            raise InvalidControlError(f"max_chars must be between 8 and 500 characters, got {self.max_chars}")
-        if self.language != AUTO and self.language not in LANGUAGES:
-            known = ", ".join(f"{code!r} ({name})" for code, name in LANGUAGES.items())
-            raise InvalidControlError(f"language {self.language!r} is not one the title model writes; use {known} "
-                                      f"or {AUTO!r} to follow the brief")
+            raise InvalidControlError(f"selling_points: at most 5 phrases, got {len(self.selling_points)}; keep the "
+                                      "five that matter most, most important first")
+        if not isinstance(self.audience, str):
+            raise InvalidControlError(f"audience must be text, got {self.audience!r}; use '' for anyone")
+        self._check_max_chars()
+        self._check_language()
+
+    def _check_max_chars(self) -> None:
+        if self.max_chars is None:
+            return
+        low, high = MAX_CHARS_RANGE
+        platforms = ", ".join(f"{p.name} {p.max_chars}" for p in _PLATFORMS.values())
+        whole = isinstance(self.max_chars, numbers.Integral) or (
+            isinstance(self.max_chars, float) and self.max_chars.is_integer())
+        if isinstance(self.max_chars, bool) or not whole:
+            raise InvalidControlError(f"max_chars must be a whole number of characters from {low} to {high}, got "
+                                      f"{self.max_chars!r}; or leave it out to use the platform's limit "
+                                      f"({platforms})")
+        if not low <= self.max_chars <= high:
+            raise InvalidControlError(
+                f"max_chars must be between {low} and {high} characters, got {self.max_chars}: "
+                + (f"no sensible title fits in fewer than {low}" if self.max_chars < low else
+                   f"no platform takes a title over {high}")
+                + f"; use a value from {low} to {high}, or leave it out to use the platform's limit ({platforms})")
+        object.__setattr__(self, "max_chars", int(self.max_chars))
+
+    def _check_language(self) -> None:
+        if isinstance(self.language, str) and (self.language == AUTO or self.language in LANGUAGES):
+            return
+        known = ", ".join(f"{code!r} ({name})" for code, name in LANGUAGES.items())
+        hint = _language_hint(self.language)
+        raise InvalidControlError(
+            f"language {self.language!r} is not an ISO 639-1 code the title model writes. "
+            + (f"Did you mean {hint!r}? " if hint else "")
+            + f"Use {known}, or {AUTO!r} to follow the brief's language")
 
     @property
     def limit(self) -> int:

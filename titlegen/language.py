@@ -18,8 +18,6 @@ AUTO = "auto"
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-# Code points that join or modify the previous one without being a visible character of their own.
-_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
 
 
 def han_count(text: str) -> int:
@@ -31,22 +29,23 @@ def has_words(text: str) -> bool:
     """True when ``text`` has at least one Han character or a Latin, Cyrillic, ... letter outside hashtags/mentions.
 
     A brief of only emoji, hashtags, @mentions, digits and punctuation describes nothing a title can be written
-    from.
+    from. A Xiaohongshu topic is closed by a second ``#`` (``#降噪耳机#续航超长``): what follows it is text.
     """
-    stripped = re.sub(r"[#@]\S+", " ", text)
+    stripped = re.sub(r"#[^#\s]+#|[#@]\S+", " ", text)
     return any(unicodedata.category(ch).startswith("L") for ch in stripped)
 
 
 def detect_language(text: str) -> str:
     """``"zh"`` or ``"en"``: the language most of ``text`` is written in.
 
-    A Han character weighs as much as a Latin word (two Han characters make a typical Chinese word, so this
-    leans to Chinese on an even mix, which is what a mixed Chinese brief with a brand name in Latin letters
-    needs). Traditional characters count as Chinese. Text with neither is ``"en"``.
+    A Han character weighs as much as two Latin words. Latin words in a Chinese post are mostly names (brands,
+    models: "Apple AirPods Pro 2 真香", "iPhone 15 Pro Max 开箱"), so a Chinese text with a few of them stays
+    Chinese; an English text that names one Chinese thing ("Trying 小笼包 at the night market in Shanghai") stays
+    English. Traditional characters count as Chinese. Text with neither is ``"en"``.
     """
     han = han_count(text)
     latin = len(_LATIN_WORD.findall(text))
-    return "zh" if han > 0 and han >= latin else "en"
+    return "zh" if han > 0 and 2 * han >= latin else "en"
 
 
 def resolve_language(requested: str, brief: str) -> str:
@@ -54,21 +53,29 @@ def resolve_language(requested: str, brief: str) -> str:
     return detect_language(brief) if requested == AUTO else requested
 
 
+def _zero_width(ch: str) -> bool:
+    """Code points that add nothing a reader sees: combining and enclosing marks, format characters (zero-width
+    space, soft hyphen, the tag characters of subdivision flags), variation selectors and skin-tone modifiers."""
+    cp = ord(ch)
+    return (unicodedata.category(ch) in ("Mn", "Me", "Cf") or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF
+            or 0xE0100 <= cp <= 0xE01EF)
+
+
 def display_length(text: str) -> int:
     """Characters as a reader counts them (see the module docstring).
 
-    Combining marks, variation selectors, zero-width joiners, skin-tone modifiers and the second regional
-    indicator of a flag add nothing to the count.
+    Combining marks, variation selectors, zero-width joiners (and the character each joins on), skin-tone
+    modifiers, other invisible format characters and the second regional indicator of a flag add nothing.
     """
     count = 0
     prev_joiner = False
     regional_open = False
     for ch in text:
         cp = ord(ch)
-        if ch in _JOINERS:
-            prev_joiner = ch == "\u200d"
+        if ch == "\u200d":
+            prev_joiner = True
             continue
-        if unicodedata.combining(ch) or 0x1F3FB <= cp <= 0x1F3FF:
+        if _zero_width(ch):
             continue
         if 0x1F1E6 <= cp <= 0x1F1FF:  # regional indicators: a flag is a pair
             if regional_open:
@@ -85,23 +92,34 @@ def display_length(text: str) -> int:
 
 
 _CLAUSE_END = "，。！？；：、,.!?;:…"
+# Marks that end a clause only before a space or the end: "4.5", "1,080" and "3:30" are not cut there.
+_ASCII_MARKS = ",.!?;:"
+# Marks kept at the end of a shortened title: they change what it says ("好用吗？" is a question).
+_KEEP_MARKS = "!?！？…"
 
 
 def fit_to_length(text: str, limit: int) -> str:
     """``text`` shortened to at most ``limit`` display characters, never inside a word.
 
     Latin text is cut at the last space that fits; Chinese text at the last clause mark (，。！？；、...) that fits.
-    When no boundary fits, the result is ``""`` rather than a word cut in half.
+    A question or exclamation mark at the cut is kept when it fits. Marks between digits ("4.5", "1,080") are not
+    boundaries. When no boundary fits, the result is ``""`` rather than a word cut in half.
     """
     text = text.strip()
     if display_length(text) <= limit:
         return text
     best = ""
     for i, ch in enumerate(text):
-        if ch == " " or ch in _CLAUSE_END:
-            head = text[:i].rstrip(" ,;:-&，、；：")
-            if head and display_length(head) <= limit:
-                best = head
-            elif head:
-                break
+        if ch != " " and ch not in _CLAUSE_END:
+            continue
+        if ch in _ASCII_MARKS and i + 1 < len(text) and not text[i + 1].isspace():
+            continue
+        head = text[:i].rstrip(" ,;:-&，、；：")
+        if not head:
+            continue
+        if ch in _KEEP_MARKS and display_length(head + ch) <= limit:
+            head += ch
+        if display_length(head) > limit:
+            break
+        best = head
     return best

@@ -44,7 +44,15 @@ def rank_by_score(titles: list[str], logprobs: list[float], brief: str, k: int, 
         titles: candidate titles.
         logprobs: the model's mean per-token log-probability of each (nats).
         brief: the brief and controls, as one text.
+        k: how many to return; 0 or less returns none.
+
+    Raises:
+        ValueError: ``titles`` and ``logprobs`` differ in length.
     """
+    if len(titles) != len(logprobs):
+        raise ValueError(f"rank_by_score: {len(titles)} titles but {len(logprobs)} log-probabilities")
+    if k <= 0:
+        return []
     order = sorted(range(len(titles)), key=lambda i: -(logprobs[i] + relevance_weight * grounding(titles[i], brief)))
     chosen: list[int] = []
     for i in order:
