@@ -13,8 +13,33 @@ No second pass over the prompt is needed, which matters on a CPU: the prompt is 
 from __future__ import annotations
 
 import torch
+from transformers import LogitsProcessor, LogitsProcessorList
 
 from titlegen.prompt import chat_prompt, cut_prompt_ids
+
+
+class NoRepeatInTitle(LogitsProcessor):
+    """Bans a token that would repeat an ``n``-gram already written *in the title* (not in the prompt).
+
+    transformers' ``no_repeat_ngram_size`` and ``repetition_penalty`` look at the whole sequence, prompt included,
+    and so push a decoder-only model away from the brief's own words; without any ban, sampling can loop
+    ("通勤通勤通勤..."). This one looks only at the tokens after ``prompt_len``.
+    """
+
+    def __init__(self, prompt_len: int, n: int = 2) -> None:
+        self.prompt_len, self.n = prompt_len, n
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        title = input_ids[:, self.prompt_len:].tolist()
+        for row, tokens in enumerate(title):
+            if len(tokens) < self.n:
+                continue
+            prefix = tuple(tokens[len(tokens) - self.n + 1:])
+            banned = {tuple(tokens[i:i + self.n]) for i in range(len(tokens) - self.n + 1)}
+            for gram in banned:
+                if gram[:-1] == prefix:
+                    scores[row, gram[-1]] = -float("inf")
+        return scores
 
 
 def end_token_ids(tokenizer) -> list[int]:
@@ -33,8 +58,10 @@ def _mean_logprob(step_logits: tuple[torch.Tensor, ...], new_tokens: torch.Tenso
     logp = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     is_end = torch.isin(tokens, torch.tensor(ends))
     after_end = (is_end.cumsum(1) - is_end.long()) > 0  # strictly after the first end token
-    valid = (~after_end).float()
-    return ((logp * valid).sum(1) / valid.sum(1).clamp(min=1)).tolist()
+    valid = ~after_end
+    # where, not a product: a finished row's later steps can hold NaN logits, and NaN * 0 is NaN.
+    total = torch.where(valid, logp, torch.zeros_like(logp)).sum(1)
+    return (total / valid.sum(1).clamp(min=1)).tolist()
 
 
 def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, num_samples: int, seed: int,
@@ -62,9 +89,10 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
     input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in ids])
     attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids])
     common = dict(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
-                  eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True)
-    # No repetition penalty or n-gram ban: in a decoder-only model they count the prompt too, and would push the
-    # title away from the brief's own words, which is where a faithful title's words come from.
+                  eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True,
+                  logits_processor=LogitsProcessorList([NoRepeatInTitle(width, n=2)]))
+    # No repetition penalty or n-gram ban of transformers': in a decoder-only model they count the prompt too, and
+    # would push the title away from the brief's own words; NoRepeatInTitle bans repeats within the title only.
     out: list[list[tuple[str, str, float]]] = [[] for _ in lines]
 
     def add(sequences: torch.Tensor, per_input: int, source: str, scores: list[float]) -> None:
