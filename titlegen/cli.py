@@ -1,15 +1,22 @@
-"""Command line: ``python -m titlegen {generate,train,styles} ...`` (``--help`` on each)."""
+"""Command line: ``python -m titlegen {generate,demo,train,score,styles} ...`` (``--help`` on each).
+
+``generate`` and ``demo`` load the embedded default (``--model default``: Qwen2.5-0.5B-Instruct, the Coder variant,
+with the project's LoRA adapter; Chinese and English) unless told otherwise; ``--language`` and ``--precision`` reach
+:class:`titlegen.Controls` and :func:`titlegen.load_generator`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from titlegen.controls import Controls, list_platforms, list_styles
 from titlegen.errors import TitleGenError
-from titlegen.model import DEFAULT_BASE
+from titlegen.language import AUTO, LANGUAGES
+from titlegen.loading import DEFAULT, PRECISIONS
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -20,8 +27,9 @@ def _generate(args: argparse.Namespace) -> int:
 
     defaults = Controls(style=args.style, audience=args.audience, platform=args.platform,
                         selling_points=tuple(p.strip() for p in args.selling_points.split(";") if p.strip()),
-                        max_chars=args.max_chars)
-    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
+                        max_chars=args.max_chars, language=args.language)
+    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model,
+                               precision=args.precision)
     generator.restraint = args.restraint
     generator.relevance_weight = args.relevance_weight
     with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
@@ -48,19 +56,28 @@ def _train(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from titlegen.batch import _controls_of, read_briefs
     from titlegen.generator import TitleRequest
+    from titlegen.language import resolve_language
     from titlegen.loading import load_generator
 
     df = read_briefs(args.input)
-    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model)
-    requests = [TitleRequest(str(r["brief"]), _controls_of(r, Controls())) for _, r in df.iterrows()]
+    defaults = Controls(language=args.language)
+    requests = [TitleRequest(str(r["brief"]), _controls_of(r, defaults)) for _, r in df.iterrows()]
+    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model,
+                               precision=args.precision)
     for req, cands in zip(requests, generator(requests, num_titles=args.num_titles)):
         c = req.controls
-        print(f"\n{req.brief[:90]}\n  [{c.style}, {c.platform} <= {c.limit} chars"
-              f"{', for ' + c.audience if c.audience else ''}"
+        language = getattr(cands, "language", None) or resolve_language(c.language, req.brief)
+        how = "from the brief" if c.language == AUTO else "asked"
+        brief = req.brief if len(req.brief) <= 90 else req.brief[:89].rstrip() + "…"
+        print(f"\n{brief}\n  [{LANGUAGES.get(language, language)} ({how}), {c.style}, {c.platform} <= "
+              f"{c.limit} chars{', for ' + c.audience if c.audience else ''}"
               f"{', points: ' + '; '.join(c.selling_points) if c.selling_points else ''}]")
-        for cand in cands:
-            ctr = f"{cand.predicted_ctr:6.2%}" if cand.predicted_ctr is not None else "     -"
-            print(f"  ctr {ctr}  logp {cand.logprob:6.2f}  {cand.source:6s}  {cand.text}")
+        for rank, cand in enumerate(cands, 1):
+            ctr = f"  ctr {cand.predicted_ctr:6.2%}" if cand.predicted_ctr is not None else ""
+            logp = f"{cand.logprob:6.2f}" if math.isfinite(cand.logprob) else "     -"  # the lead fallback
+            print(f"  {rank}. {cand.source:6s}  logp {logp}{ctr}  {cand.text}")
+        if hasattr(cands, "summary"):
+            print(f"  {cands.summary()}")
     return 0
 
 
@@ -75,9 +92,26 @@ def _score(args: argparse.Namespace) -> int:
 
 def _click_model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--click-model", default="default",
-                   help="click model folder used to rank titles ('default': the shipped one)")
+                   help="click model folder used to rank titles ('default': the shipped one, which reads English "
+                        "only: Chinese titles are ranked by the model's score and grounding in the brief)")
     p.add_argument("--no-click-model", dest="click_model", action="store_const", const=None,
                    help="rank by model log-probability only")
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    """``--model``, ``--adapter``, ``--precision`` and ``--language``, the same for ``generate`` and ``demo``."""
+    p.add_argument("--model", default=DEFAULT,
+                   help=f"title model: {DEFAULT!r} (the embedded default: Qwen2.5-0.5B-Instruct, the Coder "
+                        "variant, with the shipped LoRA adapter; Chinese and English), 'qwen2.5-0.5b' (the same "
+                        "base without the adapter), 'minilm-title-decoder' (the former English-only default), a "
+                        "local model directory or a hub id")
+    p.add_argument("--adapter", default=None, help="LoRA adapter folder from `titlegen train`")
+    p.add_argument("--precision", default=None, choices=PRECISIONS,
+                   help="inference precision of a decoder-only model (default: int8 for the embedded default, "
+                        "fp32 otherwise; seq2seq models always run in fp32)")
+    p.add_argument("--language", default=AUTO, choices=[AUTO, *LANGUAGES],
+                   help="language of the titles: 'auto' follows each brief (Chinese for a mostly Chinese brief), "
+                        "'zh' Chinese, 'en' English; default for rows without a 'language' column")
 
 
 def _styles(args: argparse.Namespace) -> int:
@@ -97,15 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="titles for every brief in a CSV/JSONL file")
     gen.add_argument("--input", type=Path, required=True, help=".csv or .jsonl with a 'brief' column")
     gen.add_argument("--output", type=Path, required=True, help="output .csv (resumes if a .partial exists)")
-    gen.add_argument("--model", default=DEFAULT_BASE, help="base model: the embedded default, a directory or hub id")
-    gen.add_argument("--adapter", default=None, help="LoRA adapter folder from `titlegen train`")
+    _model_args(gen)
     gen.add_argument("--num-titles", type=int, default=5)
     gen.add_argument("--batch-size", type=int, default=16)
     gen.add_argument("--style", default="lifestyle", choices=list_styles(), help="default when the row has none")
     gen.add_argument("--audience", default="")
     gen.add_argument("--selling-points", default="", help="phrases separated by ';'")
     gen.add_argument("--platform", default="generic", choices=list_platforms())
-    gen.add_argument("--max-chars", type=int, default=None, help="overrides the platform's limit")
+    gen.add_argument("--max-chars", type=int, default=None,
+                     help="overrides the platform's limit (characters as a reader counts them: a Han character "
+                          "is one)")
     gen.add_argument("--restraint", type=float, default=0.0,
                      help="log-odds of predicted click-through given up per clickbait pattern a title matches when "
                           "ranking (0: by predicted click-through alone; docs/titlegen/uplift/report.md measures "
@@ -117,15 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     _click_model_arg(gen)
     gen.set_defaults(func=_generate)
 
-    tr = sub.add_parser("train", help="LoRA-tune a seq2seq base on (brief, title) pairs")
+    tr = sub.add_parser("train", help="LoRA-tune a seq2seq or decoder-only base on (brief, title) pairs")
     tr.add_argument("--config", type=Path, required=True, help="JSON of titlegen.train.TrainConfig")
     tr.add_argument("--no-resume", action="store_true", help="ignore checkpoints in the output folder")
     tr.set_defaults(func=_train)
 
-    demo = sub.add_parser("demo", help="print titles for the bundled example briefs (or --input)")
-    demo.add_argument("--input", type=Path, default=Path(__file__).parent / "examples" / "briefs.csv")
-    demo.add_argument("--model", default=DEFAULT_BASE)
-    demo.add_argument("--adapter", default=None)
+    demo = sub.add_parser("demo", help="print ranked titles for the bundled English and Chinese example "
+                                        "briefs (or --input)")
+    demo.add_argument("--input", type=Path, default=Path(__file__).parent / "examples" / "briefs.csv",
+                      help=".csv or .jsonl with a 'brief' column (default: the bundled examples)")
+    _model_args(demo)
     demo.add_argument("--num-titles", type=int, default=4)
     _click_model_arg(demo)
     demo.set_defaults(func=_demo)

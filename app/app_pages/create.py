@@ -5,7 +5,6 @@ import streamlit as st
 import actions
 import state
 import widgets
-from templates.demo import DEMO_BRIEF
 
 st.title("Create a draft")
 st.caption("Upload clips or photos, say in one line what the post is about, and get a draft cut on the beat.")
@@ -13,10 +12,11 @@ st.caption("Upload clips or photos, say in one line what the post is about, and 
 draft_id = state.pending_id()
 
 
-def _use_demo() -> None:
+def _use_demo(language: str = "en") -> None:
+    """Add the demo footage; the brief becomes the demo brief in ``language`` unless the creator wrote their own."""
     state.add_demo_footage(draft_id)
-    if not st.session_state.get("brief", "").strip():
-        st.session_state.brief = DEMO_BRIEF
+    if st.session_state.get("brief", "").strip() in ("", *state.DEMO_BRIEFS.values()):
+        st.session_state.brief = state.DEMO_BRIEFS[language]
 
 
 if state.demo_launch() and not st.session_state.get("demo_offered"):
@@ -35,21 +35,33 @@ if demo:
                + ". Remove it to use only your own files.", icon=":material/auto_awesome:")
     remove.button("Remove demo", icon=":material/close:", on_click=state.remove_demo_footage,
                   args=(draft_id,), help="Take the demo clips and photo out of this draft")
+    demo_brief = {text: language for language, text in state.DEMO_BRIEFS.items()}.get(
+        st.session_state.get("brief", "").strip())
+    if demo_brief is not None:
+        other = "en" if demo_brief == "zh" else "zh"
+        remove.button("English brief" if other == "en" else "中文 brief", icon=":material/translate:",
+                      on_click=_use_demo, args=(other,), help="The demo brief in the other language: titles are "
+                                                              "written in the brief's language")
 else:
-    st.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
-              help="Three short synthetic clips, a photo and two drum tracks (made on this machine)")
+    english, chinese = st.columns(2)
+    english.button("Use demo media", icon=":material/auto_awesome:", on_click=_use_demo,
+                   help="Three short synthetic clips, a photo and two drum tracks (made on this machine), with an "
+                        "English brief")
+    chinese.button("Use demo media (中文 brief)", icon=":material/translate:", on_click=_use_demo, args=("zh",),
+                   help="The same demo footage with the brief in Chinese: the titles come out in Chinese")
 
 # No max_chars: the field would silently cut a pasted text; the server says what is wrong instead.
-brief = st.text_input("Brief", key="brief", placeholder="e.g. A lazy Sunday picnic by the lake",
-                      help=f"One line, up to {state.BRIEF_MAX_CHARS} characters")
+brief = st.text_input("Brief", key="brief", placeholder="e.g. A lazy Sunday picnic by the lake / 周末湖边野餐",
+                      help=f"One line, up to {state.BRIEF_MAX_CHARS} characters, in Chinese or English: titles "
+                           "follow its language (or the Language under Title style)")
 with st.expander("Title style", expanded=False):
-    style, audience, points, platform = widgets.title_controls("create")
+    style, audience, points, platform, language = widgets.title_controls("create")
 
 if st.button("Make my draft", type="primary", icon=":material/bolt:", width="stretch"):
     try:
         state.check_brief(brief)
         footage = [*demo, *(state.save_upload(u, draft_id) for u in uploads or [])]
-        ctl = actions.controls(style, audience, points, platform)
+        ctl = actions.controls(style, audience, points, platform, language)
     except state.USER_ERRORS as exc:
         widgets.shown_error(exc)
     else:

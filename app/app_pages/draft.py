@@ -40,7 +40,10 @@ with side:
 
 with st.form("edit"):
     st.markdown("**Edit** (re-renders a preview from the stored analyses; nothing is analysed again)")
-    title = st.text_input("Title", value=picks["title"])
+    title = st.text_input("Title", value=picks["title"], help="Chinese or English; rendered with the template's "
+                          "font, which covers Han characters")
+    st.caption(f"The draft's title has {actions.title_length(picks['title'])} characters as readers count them (a Han "
+               f"character or an emoji is one); platform limits: {actions.platform_limits()}.")
     copy = st.text_area("Caption", value=picks["copy"], height=80)
     names = actions.template_names()
     template = st.selectbox("Template", names, index=names.index(picks["template"]) if picks["template"] in names

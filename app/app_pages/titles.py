@@ -1,4 +1,5 @@
-"""Titles: N candidates with predicted click-through in the default (diversity-aware) order; edit, use, regenerate."""
+"""Titles: N ranked candidates, what was dropped and how they were ranked, predicted click-through where the click
+model reads the language; edit, use, regenerate."""
 
 import streamlit as st
 
@@ -28,41 +29,63 @@ data = actions.load(folder)
 widgets.draft_summary(data)
 
 with st.expander("Regenerate with other controls", icon=":material/tune:"), st.form("regenerate", border=False):
-    style, audience, points, platform = widgets.title_controls("titles")
+    style, audience, points, platform, language = widgets.title_controls("titles")
     n = st.slider("How many", min_value=3, max_value=10, value=5)
     restraint = st.select_slider("Plainer titles", options=RESTRAINT_STEPS, value=0.0,
                                  help="How much predicted click-through to give up (log-odds) per clickbait pattern "
                                       "a title has (\"you\", \"this\", hyperbole, !, ?, teasers ...). 0: rank by "
-                                      "predicted click-through alone.")
+                                      "predicted click-through alone. English titles only: Chinese titles are not "
+                                      "ranked by click-through.")
     relevance = st.select_slider("Closer to the brief", options=RELEVANCE_STEPS, value=0.0,
                                  help="How much predicted click-through (log-odds) one unit of similarity to the "
                                       "brief is worth: titles that stay on the post rank above catchier ones about "
-                                      "something else. 0: similarity does not count.")
+                                      "something else. 0: similarity does not count. English titles only: Chinese "
+                                      "titles are always ranked by the model's score and grounding in the brief.")
     if st.form_submit_button("Regenerate titles", icon=":material/refresh:"):
         try:
-            ctl = actions.controls(style, audience, points, platform)
+            ctl = actions.controls(style, audience, points, platform, language)
             with st.spinner("Writing titles ..."):
-                st.session_state[key] = actions.titles(data["brief"], ctl, n, restraint, relevance)
+                result = actions.titles(data["brief"], ctl, n, restraint, relevance)
+            st.session_state[key], st.session_state[f"{key}_summary"] = result["titles"], result["summary"]
             st.session_state[f"{key}_round"] = st.session_state.get(f"{key}_round", 0) + 1
         except state.USER_ERRORS as exc:
             widgets.shown_error(exc)
 
 candidates = st.session_state.get(key, data["titles"])
+summary = st.session_state.get(f"{key}_summary", actions.titles_summary(data))
 round_ = st.session_state.get(f"{key}_round", 0)
-st.caption("Best first: ranked by predicted click-through (less a penalty per clickbait pattern when you ask for "
-           "plainer titles, plus a bonus for similarity to the brief when you ask for titles closer to it), with "
-           "near-duplicates moved down. Edit any title in place, then use it.")
+st.caption(f"Best first. How they were chosen: {summary}." if summary else "Best first, as ranked when the draft "
+           "was made; regenerate to see what was dropped and how they were ranked.")
+st.caption("Edit any title in place, then use it. Lengths count characters as readers see them: a Han character "
+           f"or an emoji is one (limits: {actions.platform_limits()}).")
+
+
+def _about(cand: dict, text: str) -> str:
+    """One line under a candidate: click-through (only where predicted), source, similarity, length, patterns."""
+    ctr, sim = cand.get("predicted_ctr"), cand.get("similarity")
+    chinese = actions.title_language(cand) == "zh"
+    if ctr is not None:
+        parts = [f"predicted click-through {ctr:.1%}"]
+    else:
+        parts = ["no click-through prediction for Chinese titles yet" if chinese else "no click model loaded"]
+    parts.append(cand["source"])
+    if sim is not None:
+        parts.append(f"similarity to the brief {sim:.2f}")
+    parts.append(f"{actions.title_length(text)} characters")
+    if chinese:
+        parts.append("clickbait patterns are checked in English titles only")
+    else:
+        patterns = clickbait_patterns(text)
+        parts.append(f"clickbait patterns: {', '.join(patterns)}" if patterns else "no clickbait patterns")
+    return " · ".join(parts)
+
+
 for i, cand in enumerate(candidates):
     with st.container(border=True):
         text_key = f"title_{folder.name}_{round_}_{i}"
         text = st.text_input(f"Title {i + 1}", value=cand["text"], key=text_key, label_visibility="collapsed")
         info, button = st.columns([4, 1])
-        ctr, sim = cand.get("predicted_ctr"), cand.get("similarity")
-        patterns = clickbait_patterns(text)
-        info.caption((f"predicted click-through {ctr:.1%}" if ctr is not None else "no click model loaded")
-                     + f" · {cand['source']} · "
-                     + (f"similarity to the brief {sim:.2f} · " if sim is not None else "")
-                     + (f"clickbait patterns: {', '.join(patterns)}" if patterns else "no clickbait patterns"))
+        info.caption(_about(cand, text))
         if text == data["picks"]["title"]:
             button.success("in the draft", icon=":material/check:")
         else:
