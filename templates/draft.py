@@ -102,12 +102,15 @@ def _pick_template(result, template, *, footage, analysis, music_path) -> tuple[
     raise TemplateError("no ranked template fits this footage and track: " + "; ".join(reasons))
 
 
-def _titles(generator, brief: str, controls) -> list[dict[str, Any]]:
+def _titles(generator, brief: str, controls) -> tuple[list[dict[str, Any]], str]:
+    """The ranked title candidates as plain data, and the generator's line on what it dropped and how it ranked
+    (empty for a generator whose results do not say)."""
     kwargs = {"controls": controls} if controls is not None else {}
     candidates = generator([brief], num_titles=5, **kwargs)[0]
+    summary = candidates.summary() if hasattr(candidates, "summary") else ""
     return [{"text": c.text, "source": c.source, "logprob": c.logprob, "predicted_ctr": c.predicted_ctr,
              "similarity": getattr(c, "similarity", None)}
-            for c in candidates]
+            for c in candidates], summary
 
 
 def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, template=None, generator, matcher,
@@ -160,9 +163,10 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
     spec, template_notes = _pick_template(result, template, footage=footage, analysis=analysis,
                                           music_path=music_path)
     report.stage("titles")
-    titles = _titles(generator, brief, controls)
+    titles, titles_summary = _titles(generator, brief, controls)
     state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
              "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
+             "titles_summary": titles_summary,
              "notes": list(result.notes) + template_notes}
     state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None}
     picks = {"template": spec.name, "title": title if title is not None else (titles[0]["text"] if titles else ""),
@@ -256,6 +260,7 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
     picks = dict(data["picks"])
     picks.update({k: v for k, v in (("title", title), ("copy", copy), ("template", template)) if v is not None})
     state = {k: data[k] for k in ("brief", "footage_paths", "footage", "match", "titles", "music", "notes")}
+    state["titles_summary"] = data.get("titles_summary", "")  # drafts made before it was recorded lack it
     if music_id is not None and music_id != data["music"]["id"]:
         if matcher is None:
             raise TemplateError(f"cannot swap the music to {music_id!r} without the matcher that knows the track; "

@@ -1,6 +1,6 @@
 """Command line: ``python -m titlegen {generate,demo,train,score,styles} ...`` (``--help`` on each).
 
-``generate`` and ``demo`` load the embedded default (``--model default``: Qwen2.5-0.5B-Instruct, the Coder variant,
+``generate`` and ``demo`` load the embedded default (``--model default``: Qwen2.5-Coder-0.5B-Instruct,
 with the project's LoRA adapter; Chinese and English) unless told otherwise; ``--language`` and ``--precision`` reach
 :class:`titlegen.Controls` and :func:`titlegen.load_generator`.
 """
@@ -101,8 +101,8 @@ def _click_model_arg(p: argparse.ArgumentParser) -> None:
 def _model_args(p: argparse.ArgumentParser) -> None:
     """``--model``, ``--adapter``, ``--precision`` and ``--language``, the same for ``generate`` and ``demo``."""
     p.add_argument("--model", default=DEFAULT,
-                   help=f"title model: {DEFAULT!r} (the embedded default: Qwen2.5-0.5B-Instruct, the Coder "
-                        "variant, with the shipped LoRA adapter; Chinese and English), 'qwen2.5-0.5b' (the same "
+                   help=f"title model: {DEFAULT!r} (the embedded default: Qwen2.5-Coder-0.5B-Instruct, "
+                        "with the shipped LoRA adapter; Chinese and English), 'qwen2.5-0.5b' (the same "
                         "base without the adapter), 'minilm-title-decoder' (the former English-only default), a "
                         "local model directory or a hub id")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `titlegen train`")

@@ -26,7 +26,7 @@ def load_generator(base: str = DEFAULT, *, adapter: str | Path | None = None, me
     """Load a title generator.
 
     Args:
-        base: ``"default"`` (the embedded, offline default: Qwen2.5-0.5B-Instruct with the project's LoRA adapter,
+        base: ``"default"`` (the embedded, offline default: Qwen2.5-Coder-0.5B-Instruct with the project's LoRA adapter,
             Chinese and English), ``"qwen2.5-0.5b"`` (the same base without the adapter), a local model directory
             of any seq2seq or causal LM, or a hub id (only where the hub is reachable). ``"minilm-title-decoder"``
             is the former English-only default, kept for comparison.

@@ -1,4 +1,4 @@
-"""The embedded default's recipe: curated Chinese and English pairs, then LoRA on Qwen2.5-0.5B-Instruct (CPU).
+"""The embedded default's recipe: curated Chinese and English pairs, then LoRA on Qwen2.5-Coder-0.5B-Instruct (CPU).
 
 ``python -m titlegen.train_default prepare --data ../shared/data --out .train/default`` writes the curated
 ``train.jsonl`` and the grouped validation sets ``val_zh.jsonl`` / ``val_en.jsonl`` with a ``curation.json``
