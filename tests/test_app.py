@@ -417,7 +417,8 @@ def test_the_demo_brief_switches_language_until_the_creator_writes_their_own(hom
 def test_titles_page_says_what_was_dropped_and_how_titles_were_ranked(with_chinese_draft, home):
     at = with_chinese_draft
     at.switch_page("app_pages/titles.py").run()
-    assert any(c.value.startswith("Best first, as ranked when the draft was made") for c in at.caption)
+    # The draft recorded the generator's summary when it was made (templates.draft keeps it in draft.json).
+    assert any(c.value.startswith("Best first. How they were chosen:") for c in at.caption)
     at.text_input(key="titles_points").set_value("续航四十小时，主动降噪")  # a Chinese keyboard's comma
     at.selectbox(key="titles_platform").set_value("xiaohongshu")
     [b for b in at.button if b.label == "Regenerate titles"][0].click().run()
