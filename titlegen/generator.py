@@ -317,6 +317,11 @@ class TitleGenerator:
             how = "ranked by predicted click-through"
         else:
             text = " ".join(support)
+            # As on the click-model path: a sample far less fluent than the best beam is a derailed one
+            # ("养生养生养多肉..."), whatever its grounding.
+            best_beam = max((c.logprob for c in kept if c.source == "beam"), default=None)
+            if best_beam is not None:
+                kept = [c for c in kept if c.source != "sample" or c.logprob >= best_beam - self.fluency_margin]
             order = rank_by_score([c.text for c in kept], [c.logprob for c in kept], text, num_titles)
             ranked = [kept[i] for i in order]
             how = ("ranked by the model's score and grounding in the brief"
