@@ -32,6 +32,7 @@ import titlegen  # noqa: E402
 from titlegen.causal import end_token_ids  # noqa: E402
 from titlegen.language import resolve_language  # noqa: E402
 from titlegen.prompt import chat_prompt, control_line  # noqa: E402
+from titlegen.rouge_eval import rouge_f1  # noqa: E402
 
 BRIEFS = [
     ("这款降噪耳机续航四十小时，通勤地铁上终于安静了，音质也很不错", "xiaohongshu"),
@@ -85,29 +86,6 @@ def _raw(gen, n: int) -> float:
     return time.perf_counter() - t
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
-
-
-def rouge_l(candidate: str, reference: str, language: str) -> float:
-    """ROUGE-L F1: characters for Chinese (punctuation and spaces dropped), lower-cased words for English."""
-    import re
-
-    if language == "zh":
-        tok = lambda s: [c for c in s if c.isalnum()]  # noqa: E731
-    else:
-        tok = lambda s: re.findall(r"[a-z0-9]+", s.lower())  # noqa: E731
-    a, b = tok(candidate), tok(reference)
-    lcs = _lcs(a, b)
-    return 0.0 if not lcs else 2 * lcs / (len(a) + len(b))
-
-
 def _quality(gen, val_dir: Path, rows: int) -> dict:
     import pandas as pd
 
@@ -117,7 +95,7 @@ def _quality(gen, val_dir: Path, rows: int) -> dict:
         reqs = [titlegen.TitleRequest(r.brief, titlegen.Controls(style=r.style, max_chars=int(r.max_chars),
                                                                   language=language)) for r in df.itertuples()]
         res = gen(reqs, num_titles=1, batch_size=16, num_beams=1, num_samples=0)
-        scores = [rouge_l(r[0].text, t, language) for r, t in zip(res, df["title"])]
+        scores = [rouge_f1(t, r[0].text, language=language)["rougeL"] for r, t in zip(res, df["title"])]
         out[language] = round(sum(scores) / len(scores), 4)
     return out
 
