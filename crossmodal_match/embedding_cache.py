@@ -63,6 +63,26 @@ class LruMemo:
         return np.stack([found[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, dim), np.float32)
 
 
+def check_texts(texts: list[str]) -> list[str]:
+    """``texts`` as a list, checked before it reaches an encoder's memo.
+
+    Raises:
+        ConfigError: a bare string (it would be encoded character by character) or an item that is not a str.
+    """
+    if isinstance(texts, str):
+        raise ConfigError("encode_texts takes a list of strings, got a single str; wrap it in a list")
+    texts = list(texts)
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise ConfigError(f"encode_texts: items {bad[:5]} are not str (first is {type(texts[bad[0]]).__name__})")
+    return texts
+
+
+def text_key(text: str) -> str:
+    """sha256 (hex) of a text's UTF-8 bytes: the disk-cache key of its embedding."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def image_key(image: np.ndarray) -> str:
     """sha256 (hex) of an image's shape, dtype and pixels: equal pictures share a key wherever they came from."""
     digest = hashlib.sha256(f"{image.shape}|{image.dtype}".encode())

