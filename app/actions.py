@@ -39,7 +39,7 @@ def controls(style: str, audience: str, points: str, platform: str, language: st
 
 
 def load(folder: Path) -> dict[str, Any]:
-    from templates.draft import load_draft
+    from templates import load_draft
 
     return load_draft(folder)
 
@@ -228,8 +228,9 @@ def loaded() -> list[tuple[str, str]]:
     skipped = "; ".join(f"{Path(p).name}: {why}" for p, why in m.skipped)
     rows = [
         ("title model", base + (f" + adapter {s.title_adapter}" if s.title_adapter else "")),
-        ("click model", {"default": "the shipped click model (reads English titles only: Chinese titles are "
-                                    "ranked by the title model's score and grounding in the brief)",
+        ("click model", {"default": "the shipped click model (English titles: predicted click-through from Upworthy "
+                                    "A/B tests; Chinese titles: relative engagement from Bilibili, not a "
+                                    "click-through)",
                          "": "none (no predicted click-through)"}.get(s.click_model, s.click_model)),
         ("visual semantics", available_visual_semantics(s.clip_checkpoint or None)[1]),
         ("music", f"{music} track(s) from {m.config.music_dir}" + (" (the demo tracks)" if not s.music_dir else "")

@@ -208,7 +208,7 @@ def draft_api():
     """``(make_draft, rerender)``: the library's, or in fake mode the same functions with a fast renderer."""
     if fake_models():
         return _fakes().make_draft, _fakes().rerender
-    from templates.draft import make_draft, rerender
+    from templates import make_draft, rerender
 
     return make_draft, rerender
 
@@ -250,7 +250,7 @@ def set_current(folder: Path) -> None:
 
 def list_drafts() -> list[tuple[Path, dict | None, str]]:
     """``(folder, draft.json or None, problem)`` of every draft folder of this session, newest first."""
-    from templates.draft import load_draft
+    from templates import load_draft
 
     rows = []
     drafts = (p for p in workspace().iterdir() if p.is_dir() and not p.name.startswith(".")  # not a temp folder

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crossmodal_match.errors import ModelLoadError
+from crossmodal_match.footage_types import Shot, ShotDescriptors
 
 if TYPE_CHECKING:
-    from crossmodal_match.footage import Shot
     from crossmodal_match.video import VideoReader
 
 # Haar cascade shipped inside the opencv-python-headless wheel (cv2.data.haarcascades); no download needed.
@@ -196,8 +196,6 @@ class ShotAccumulator:
 
     def to_shot(self, index: int, *, start_s: float, end_s: float) -> Shot:
         """Summarise the running measures as a ``Shot`` spanning [start_s, end_s] seconds."""
-        from crossmodal_match.footage import Shot, ShotDescriptors
-
         brightness, saturation, warmth, contrast, colourfulness = (float(v) for v in self.sums / max(self.n, 1))
         desc = ShotDescriptors(motion_energy=self.motion_sum / self.motion_n if self.motion_n else 0.0,
                                brightness=brightness, saturation=saturation, warmth=warmth, contrast=contrast,

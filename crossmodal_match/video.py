@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crossmodal_match.errors import InvalidMediaError, MatchError
+from crossmodal_match.footage_types import ProbeInfo
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from crossmodal_match.footage import ProbeInfo
 
 # Largest decoded video frame accepted: DCI 8K (8192x4320, 35.4 MP). Frames are downscaled inside the decoder's
 # colour conversion, but the decoder itself keeps several full-size reference frames; above this they would
@@ -96,8 +95,6 @@ class VideoReader:
         Raises:
             InvalidMediaError: no frame decodes.
         """
-        from crossmodal_match.footage import ProbeInfo  # footage imports this module; the type lives there
-
         if self.rotation is None:
             next(self.frames(), None)
         stream, codec = self._stream, self._stream.codec_context

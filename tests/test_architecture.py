@@ -73,3 +73,24 @@ def test_library_code_raises_instead_of_asserting():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         asserts = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)]
         assert not asserts, f"{path} uses assert on lines {asserts}; raise a typed error"
+
+
+def _module_imports(path: Path, package: str) -> set[str]:
+    """Modules of ``package`` that ``path`` imports anywhere (top level or inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package + "."):
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith(package + ".")}
+    return names
+
+
+def test_footage_video_and_descriptors_import_no_circle():
+    """The plain types live in footage_types, so the media modules import each other one way only."""
+    pkg = ROOT / "crossmodal_match"
+    graph = {f"crossmodal_match.{p.stem}": _module_imports(p, "crossmodal_match") for p in pkg.glob("*.py")}
+    for a in ("crossmodal_match.footage", "crossmodal_match.video", "crossmodal_match.descriptors"):
+        for b in graph[a]:
+            assert a not in graph.get(b, set()), f"{a} and {b} import each other"
+    assert graph["crossmodal_match.footage_types"] <= {"crossmodal_match.errors"}

@@ -199,3 +199,11 @@ def test_a_short_track_skips_templates_it_cannot_fill(media, tmp_path):
                        out_dir=tmp_path / "out", preview=True)
     assert draft.template == "beat-cut-showcase"
     assert any("calm-vlog" in n for n in draft.notes)
+
+
+def test_make_draft_and_rerender_are_the_package_entry_points():
+    import templates
+
+    assert templates.make_draft is make_draft and templates.rerender is rerender
+    assert templates.load_draft is load_draft
+    assert {"make_draft", "rerender", "load_draft"} <= set(templates.__all__)
