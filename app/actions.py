@@ -218,6 +218,12 @@ def template_label(name: str) -> str:
     return f"{name} ({spec.aspect}): {spec.description.split(':')[0]}"
 
 
+#: The matcher's text encoders (``Encoder.name``) in words.
+TEXT_ENCODERS = {"multilingual-e5-small-q4": "multilingual-e5-small, 4-bit (MIT; Chinese, English and 90+ languages)",
+                 "use-multilingual-v3": "Universal Sentence Encoder multilingual v3 (Apache-2.0; 16 languages)",
+                 "all-MiniLM-L6-v2": "all-MiniLM-L6-v2 (English only)"}
+
+
 def loaded() -> list[tuple[str, str]]:
     """What the session's settings load, in words: ``(what, description)`` rows for the Settings page."""
     from crossmodal_match.encoders import available_visual_semantics
@@ -232,6 +238,9 @@ def loaded() -> list[tuple[str, str]]:
                                     "A/B tests; Chinese titles: relative engagement from Bilibili, not a "
                                     "click-through)",
                          "": "none (no predicted click-through)"}.get(s.click_model, s.click_model)),
+        ("text encoder", f"{TEXT_ENCODERS.get(m.encoder_name, m.encoder_name)}: reads briefs, copy lines, track "
+                         f"titles and template descriptions; copy and templates also weigh shared words "
+                         f"(lexical weight {m.lexical_weight:.1f})"),
         ("visual semantics", available_visual_semantics(s.clip_checkpoint or None)[1]),
         ("music", f"{music} track(s) from {m.config.music_dir}" + (" (the demo tracks)" if not s.music_dir else "")
          + (f"; skipped: {skipped}" if skipped else "")),

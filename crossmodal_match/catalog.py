@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crossmodal_match.errors import CatalogueError, InvalidMediaError
+from crossmodal_match.mood_lexicon import has_words
 from crossmodal_match.tables import Table, decode_text, is_missing, read_table
 from crossmodal_match.template_card import TemplateCard
 
@@ -37,7 +38,7 @@ __all__ = ["CopyLibrary", "CopyLine", "MusicLibrary", "MusicTrack", "TemplateCar
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".ogg", ".flac", ".m4a"})
 TRACK_TABLES = ("tracks.csv", "tracks.jsonl")
-TRACK_FIELDS = ("title", "genre", "mood", "licence", "duration_s")
+TRACK_FIELDS = ("title", "genre", "mood", "tags", "licence", "duration_s")
 COLUMN_ALIASES = {"license": "licence", "filename": "file", "path": "file"}
 EXAMPLE_COPY_LINES = Path(__file__).resolve().parent / "examples" / "copy_lines.jsonl"
 
@@ -52,6 +53,7 @@ class MusicTrack:
         title: from the sidecar, else the file name without extension ("_" and "-" read as spaces).
         genre, mood, licence: from the sidecar, None when not given (an unknown licence is not a licence).
         duration_s: seconds, from the sidecar; None when not given (``analyses`` measures it).
+        tags: from the sidecar (``tags`` column or JSON list: "治愈;露营", "chill, lofi"), lower-case, () if none.
     """
 
     id: str
@@ -61,6 +63,19 @@ class MusicTrack:
     mood: str | None = None
     licence: str | None = None
     duration_s: float | None = None
+    tags: tuple[str, ...] = ()  # last, so positional construction of the older fields keeps working
+
+    @property
+    def text(self) -> str:
+        """What the track says about itself in words, for the text encoder and for reasons: title, genre, mood and
+        tags, in Chinese or English.
+
+        A title without letters ("520.mp3", "1234567", an emoji-only "🎵🎶", or empty) says nothing about the
+        music and is left out; a track with nothing else gives "" and the matcher scores its text as neutral
+        (``semantic`` 0.5, no brief words claimed) and ranks it by its audio (tempo, energy, mood, length).
+        """
+        parts = [self.title if has_words(self.title) else "", self.genre or "", self.mood or "", " ".join(self.tags)]
+        return " ".join(p.strip() for p in parts if p and p.strip())
 
 
 def _title_from_name(path: Path) -> str:
@@ -74,7 +89,11 @@ def _track_metadata(record: Mapping[str, Any], *, where: str, problems: list[tup
         key = COLUMN_ALIASES.get(key, key)
         if key not in TRACK_FIELDS or is_missing(value):
             continue
-        if key == "duration_s":
+        if key == "tags":
+            value = parse_tags(value)
+            if not value:
+                continue
+        elif key == "duration_s":
             try:
                 value = float(value)
             except (TypeError, ValueError):

@@ -78,18 +78,43 @@ def _embed(encoder, texts: list[str]) -> np.ndarray:
     return np.asarray(encoder.encode_texts(texts), dtype=np.float32)
 
 
+def _embed_words(encoder, texts: list[str]) -> np.ndarray:
+    """Embeddings of texts; a text without words ("") gets a zero row, whose cosine 0 is a neutral semantic 0.5."""
+    dim = getattr(encoder, "dim", None)
+    kept = [i for i, t in enumerate(texts) if t]
+    emb = _embed(encoder, [texts[i] for i in kept])
+    out = np.zeros((len(texts), emb.shape[1] if kept else (dim or 1)), dtype=np.float32)
+    out[kept] = emb
+    return out
+
+
 def music_index(tracks: Sequence[Any], analyses: Mapping[str, Any], encoder) -> CandidateIndex:
-    """Index of the tracks that have an analysis (``MusicLibrary.analyses``); the others cannot be cut on beats."""
+    """Index of the tracks that have an analysis (``MusicLibrary.analyses``); the others cannot be cut on beats.
+
+    A track's text is ``MusicTrack.text`` (title, genre, mood, tags; "" when none has words). Its mood (valence)
+    and arousal are the audio's, averaged half and half with what the mood words of that text imply
+    (``mood_lexicon``) when it has any: a creator's "伤感" tag says more about the mood than a spectral estimate.
+    """
+    from crossmodal_match.mood_lexicon import load_lexicon
+
     kept = [t for t in tracks if t.id in analyses]
-    texts = [" ".join(x for x in (t.title, t.genre, t.mood) if x) for t in kept]
+    texts = [t.text if hasattr(t, "text") else " ".join(x for x in (t.title, t.genre, t.mood) if x) for t in kept]
     feel = np.stack([music_feel(analyses[t.id]) for t in kept]) if kept else np.zeros((0, len(FEEL_DIMS)))
+    arousal = np.array([analyses[t.id].arousal for t in kept], dtype=np.float64)
+    lexicon, words = load_lexicon(), []
+    for i, text in enumerate(texts):
+        found = lexicon.feel(text)
+        words.append(found.words if found else ())
+        if found:
+            feel[i, FEEL_DIMS.index("mood")] = 0.5 * feel[i, FEEL_DIMS.index("mood")] + 0.5 * found.valence
+            arousal[i] = 0.5 * arousal[i] + 0.5 * found.arousal
     return CandidateIndex(
         kind="music", ids=[t.id for t in kept], titles=[t.title for t in kept], items=list(kept),
-        text_emb=_embed(encoder, texts), feel=feel.astype(np.float32),
+        text_emb=_embed_words(encoder, texts), feel=feel.astype(np.float32),
         bpm=np.array([analyses[t.id].tempo_bpm or np.nan for t in kept], dtype=np.float64),
         length_s=np.array([analyses[t.id].duration_s for t in kept], dtype=np.float64),
-        arousal=np.array([analyses[t.id].arousal for t in kept], dtype=np.float64),
-        uses=np.zeros(len(kept)), extra=[{"analysis": analyses[t.id]} for t in kept])
+        arousal=arousal, uses=np.zeros(len(kept)),
+        extra=[{"analysis": analyses[t.id], "text": text, "mood_words": w} for t, text, w in zip(kept, texts, words)])
 
 
 def copy_index(lines: Sequence[Any], encoder) -> CandidateIndex:

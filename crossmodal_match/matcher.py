@@ -9,7 +9,6 @@ them: zero-shot defaults until ``python -m crossmodal_match retrain`` has learne
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,12 @@ from crossmodal_match.errors import ConfigError
 from crossmodal_match.feel import FEEL_DIMS, footage_feel
 from crossmodal_match.fusion import FusionModel, load_current
 from crossmodal_match.index import CandidateIndex, copy_index, music_index, template_index
+from crossmodal_match.mood_lexicon import load_lexicon, shared_terms
 from crossmodal_match.scoring import (FEATURES, NEUTRAL, breakdowns, duration_fit, energy_fit, mood_fit,
                                       nearest_beats_per_cut, popularity_fit, semantic_fit, tempo_fit)
 
 KINDS = ("music", "copy", "template")
 _PACE, _ENERGY, _MOOD = (FEEL_DIMS.index(n) for n in ("pace", "energy", "mood"))
-_WORD = re.compile(r"[a-z]{4,}")
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,7 @@ class _Query:
     cuts_per_min: float
     visual_emb: np.ndarray | None = None  # (d_clip,) mean keyframe embedding
     has_footage: bool = True  # without footage its feel is unknown: feel features are neutral, not fits to 0.5
+    feel_words: tuple[str, ...] = ()  # the brief's mood words (mood_lexicon) that set the feel when no footage
 
 
 def _footage_query(footage, *, draft_max_s: float) -> tuple[np.ndarray, float, float]:
@@ -238,7 +238,13 @@ class Matcher:
         elif keyframes:
             emb = np.asarray(self.clip_encoder.encode_images(list(keyframes)), dtype=np.float32).mean(axis=0)
             visual = emb / max(float(np.linalg.norm(emb)), 1e-9)
-        return _Query(brief, brief_emb, feel, footage_s, cuts, visual, has_footage=footage is not None), notes
+        # without footage the brief's mood words (治愈, 伤感, "chill") are the only feel there is
+        words = load_lexicon().feel(brief) if footage is None else None
+        if words is not None:
+            feel = feel.copy()
+            feel[_MOOD], feel[_ENERGY] = words.valence, words.energy
+        return _Query(brief, brief_emb, feel, footage_s, cuts, visual, has_footage=footage is not None,
+                      feel_words=words.words if words else ()), notes
 
     def features(self, kind: str, query: _Query) -> np.ndarray:
         """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind."""
@@ -257,7 +263,7 @@ class Matcher:
                          else np.full(n, NEUTRAL)),
             "popularity": popularity_fit(use_count=idx.uses),
         }
-        if not query.has_footage:
+        if not query.has_footage and not query.feel_words:
             columns.update(energy=np.full(n, NEUTRAL), mood=np.full(n, NEUTRAL))
         return np.stack([np.broadcast_to(np.asarray(columns[f], dtype=np.float64), (n,)) for f in FEATURES],
                         axis=1) if n else np.zeros((0, len(FEATURES)))
@@ -294,9 +300,10 @@ class Matcher:
 
     @staticmethod
     def _facts(idx: CandidateIndex, i: int, query: _Query) -> dict[str, Any]:
-        words = set(_WORD.findall(query.brief.lower()))
-        terms = [w for w in dict.fromkeys(_WORD.findall(idx.titles[i].lower())) if w in words]
+        # shared words in either language: a music track's title, genre, mood and tags (MusicTrack.text)
+        terms = shared_terms(query.brief, idx.extra[i].get("text", idx.titles[i]))
         facts: dict[str, Any] = {"brief_terms": terms, "footage_s": query.footage_s,
+                                 "mood_words": list(idx.extra[i].get("mood_words", ()))[:2],
                                  "mood": "upbeat" if idx.arousal[i] > 0.6 else "calm" if idx.arousal[i] < 0.4
                                  else "easy-going"}
         if math.isfinite(idx.bpm[i]) and math.isfinite(query.cuts_per_min):

@@ -261,8 +261,9 @@ class ScoreBreakdown:
         weights: feature name -> weight used for the total.
         total: sum of weight * value.
         facts: optional measures for ``explain``: ``bpm`` (track tempo), ``beats_per_cut`` (from
-            ``nearest_beats_per_cut``), ``mood`` (a word such as "calm"), ``brief_terms`` (brief words the
-            candidate matches), ``track_s`` and ``footage_s`` (seconds).
+            ``nearest_beats_per_cut``), ``mood`` (a word such as "calm"), ``mood_words`` (the candidate's mood
+            words, e.g. ["治愈"]), ``brief_terms`` (brief words the candidate matches, in either language, e.g.
+            ["露营", "vlog"]), ``track_s`` and ``footage_s`` (seconds).
     """
 
     features: dict[str, float]
@@ -299,7 +300,9 @@ class ScoreBreakdown:
             k = int(f["beats_per_cut"])
             return f"{_GOOD[name]} ({f['bpm']:.0f} bpm for a cut every {'beat' if k == 1 else f'{k} beats'})"
         if name == "mood" and f.get("mood"):
-            return f"{f['mood']} {_GOOD[name]}"
+            # the words that set a track's mood (its title or tags: 治愈, 伤感, "chill") say why in its language
+            words = f" ({', '.join(f.get('mood_words', [])[:2])})" if f.get("mood_words") else ""
+            return f"{f['mood']} {_GOOD[name]}{words}"
         if name == "semantic" and f.get("brief_terms"):
             return "brief mentions " + ", ".join(f"'{t}'" for t in list(f["brief_terms"])[:2])
         return _GOOD[name]

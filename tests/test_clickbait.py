@@ -139,3 +139,57 @@ def test_generator_relevance_weight_prefers_titles_about_the_brief(tiny_t5_dir):
     with pytest.raises(ConfigError, match="relevance_weight"):
         gen("A linen tote", relevance_weight=-0.5)
     assert gen.relevance_weight == 1.0
+
+
+def test_chinese_titles_are_matched_against_the_chinese_patterns():
+    assert clickbait_patterns("北京市发布暴雨蓝色预警") == ()
+    assert clickbait_patterns("震惊！你绝对想不到这个结果") == (
+        "forward reference", "second person", "hyperbole", "! or ?", "teaser phrase")
+    assert clickbait_patterns("5个技巧，拍出好看的照片") == ("leading number",)
+    assert clickbait_patterns("为什么猫咪喜欢纸箱") == ("leading question word",)
+    # the language is the title's (a brand name does not make a Chinese title English), or the caller's
+    assert clickbait_patterns("iPhone 15 开箱：你一定要看") == ("second person", "teaser phrase")
+    assert clickbait_patterns("Why cities plant trees", language="zh") == ()
+
+
+def test_restraint_demotes_chinese_pattern_titles_too():
+    plain, bait = "降噪耳机通勤实测", "震惊！这款耳机竟然这么好用？"
+    assert ranking_score(0.5, bait, 0.5) < ranking_score(0.5, plain, 0.5) == pytest.approx(0.0)
+
+
+def test_hancd_loader_names_what_is_wrong(tmp_path):
+    from titlegen.errors import InputFileError
+    from titlegen.evaluate.clickbait_eval import load_hancd
+
+    with pytest.raises(InputFileError, match="hancd_clickbait.csv not found"):
+        load_hancd(tmp_path)
+    (tmp_path / "zh_titles").mkdir()
+    (tmp_path / "zh_titles" / "hancd_clickbait.csv").write_text("title,label\n标题,1\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="lacks column.*label_clickbait.*columns found: title, label"):
+        load_hancd(tmp_path)
+    (tmp_path / "zh_titles" / "hancd_clickbait.csv").write_text(
+        "title,label_clickbait\n标题一,1\n标题一,0\n,1\n标题二,x\n标题三,0\n", encoding="utf-8")
+    frame, dups = load_hancd(tmp_path)
+    assert frame["title"].tolist() == ["标题一", "标题三"] and dups == 1
+
+
+def test_chinese_guardrail_eval_on_a_synthetic_set(tmp_path):
+    import json
+
+    import numpy as np
+
+    from titlegen.evaluate.clickbait_eval import run_clickbait_zh_eval
+
+    class Embedder:
+        def encode(self, texts):
+            return np.array([[1.0, 0.0] if "竟然" in t else [0.0, 1.0] for t in texts])
+
+    rows = [f"{'竟然' if i % 2 else '发布'}第{i}条新闻,{i % 2}" for i in range(200)]
+    (tmp_path / "zh_titles").mkdir()
+    (tmp_path / "zh_titles" / "hancd_clickbait.csv").write_text(
+        "title,label_clickbait\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = run_clickbait_zh_eval(tmp_path, tmp_path / "out", embedder=Embedder(), encoder="fake", command="t")
+    systems = result["systems"]
+    assert systems["guardrail: embedding (fake) + pattern groups logistic"] == 1.0
+    assert systems["restraint patterns (>= 1 groups)"] == 1.0  # 竟然 is a forward reference
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["data"]["train_titles"] > 100

@@ -40,6 +40,14 @@ class Skipped:
         return "; ".join(f"{k}: {v}" for k, v in self.counts.items()) or "nothing skipped"
 
 
+def require_columns(df: pd.DataFrame, columns, what: str) -> None:
+    """Raise :class:`InputFileError` naming the missing columns of ``what`` and the columns found."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputFileError(f"{what} lacks column(s) {', '.join(missing)}; columns found: "
+                             f"{', '.join(map(str, df.columns))}")
+
+
 def clean_arms(df: pd.DataFrame, skipped: Skipped) -> pd.DataFrame:
     """Validate and clean an Upworthy-style table of arms.
 
@@ -50,10 +58,7 @@ def clean_arms(df: pd.DataFrame, skipped: Skipped) -> pd.DataFrame:
     Raises:
         InputFileError: required columns are missing (the message lists the columns found).
     """
-    missing = [c for c in UPWORTHY_COLUMNS if c not in df.columns]
-    if missing:
-        raise InputFileError(f"A/B table lacks column(s) {', '.join(missing)}; columns found: "
-                             f"{', '.join(map(str, df.columns))}")
+    require_columns(df, UPWORTHY_COLUMNS, "A/B table")
     out = pd.DataFrame({
         "test_id": df["clickability_test_id"].astype(str),
         "test": df["clickability_test_id"].astype(str) + "/" + df["eyecatcher_id"].astype(str),

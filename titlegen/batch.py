@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import pandas as pd
 from titlegen.controls import Controls
 from titlegen.errors import InputFileError, TitleGenError
 from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest, validate_request
+from titlegen.language import LANGUAGES, detect_language
 
 CONTROL_COLUMNS = ("style", "audience", "selling_points", "platform", "max_chars", "language")
 
@@ -172,10 +174,13 @@ def run_batch(generator: TitleGenerator, input_path: str | Path, output_path: st
 
 
 def score_file(click_model, input_path: str | Path, output_path: str | Path) -> int:
-    """Add ``predicted_ctr`` (and ``error``) to a CSV/JSONL of titles with an optional ``context`` column.
+    """Add ``predicted_ctr``, ``score_kind`` and ``error`` to a CSV/JSONL of titles with an optional ``context``
+    column.
 
-    Rows with an empty title get an empty ``predicted_ctr`` and an ``error``; the output CSV is replaced
-    atomically. Returns the number of rows scored.
+    ``score_kind`` says what the score means: ``click-through`` for English titles, ``relative engagement`` for
+    Chinese ones (:data:`titlegen.ctr.SCORE_MEANING`). Rows with an empty title, or in a language the model has no
+    calibrated score for, get an empty ``predicted_ctr`` and an ``error``; the output CSV is replaced atomically.
+    Returns the number of rows scored.
     """
     df = read_briefs(input_path, required="title")
     titles = [str(t).strip() for t in df["title"]]
@@ -184,9 +189,16 @@ def score_file(click_model, input_path: str | Path, output_path: str | Path) -> 
     preds = click_model([titles[i] for i in ok], [contexts[i] for i in ok] if contexts else None) if ok else []
     scores: list[object] = [""] * len(df)
     errors = ["empty title: nothing to score"] * len(df)
+    kinds: list[str] = [""] * len(df)
+    shows = getattr(click_model, "shows_score", None)
     for i, p in zip(ok, preds):
+        lang = detect_language(titles[i])
+        if not math.isfinite(p) or (shows is not None and not shows(lang)):
+            errors[i] = f"no calibrated score for {LANGUAGES.get(lang, lang)} titles in this click model"
+            continue
         scores[i], errors[i] = round(float(p), 6), ""
-    df = df.assign(predicted_ctr=scores, error=errors)
+        kinds[i] = "relative engagement" if lang == "zh" else "click-through"
+    df = df.assign(predicted_ctr=scores, score_kind=kinds, error=errors)
     _write_csv_atomically(Path(output_path), df.to_dict(orient="records"), fields=list(df.columns))
     return len(ok)
 

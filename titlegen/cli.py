@@ -73,7 +73,9 @@ def _demo(args: argparse.Namespace) -> int:
               f"{c.limit} chars{', for ' + c.audience if c.audience else ''}"
               f"{', points: ' + '; '.join(c.selling_points) if c.selling_points else ''}]")
         for rank, cand in enumerate(cands, 1):
-            ctr = f"  ctr {cand.predicted_ctr:6.2%}" if cand.predicted_ctr is not None else ""
+            # A Chinese title's score is a relative engagement (titlegen.ctr.SCORE_MEANING), not a click-through.
+            ctr = ("" if cand.predicted_ctr is None else f"  engagement {cand.predicted_ctr:4.2f}" if language == "zh"
+                   else f"  ctr {cand.predicted_ctr:6.2%}")
             logp = f"{cand.logprob:6.2f}" if math.isfinite(cand.logprob) else "     -"  # the lead fallback
             print(f"  {rank}. {cand.source:6s}  logp {logp}{ctr}  {cand.text}")
         if hasattr(cands, "summary"):

@@ -66,6 +66,12 @@ class _GreedyLogProb(LogitsProcessor):
         return scores
 
 
+#: How candidates were ranked when the click model reads the language: its score means different things per language
+#: (see :data:`titlegen.ctr.SCORE_MEANING`).
+_CLICK_RANKING = {"en": "ranked by predicted click-through",
+                  "zh": "ranked by predicted relative engagement (Bilibili-trained; not a click-through)"}
+
+
 def _non_negative(name: str, value: object) -> float:
     """``value`` as a float, or :class:`ConfigError` naming ``name`` when it is not a number >= 0."""
     if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
@@ -314,7 +320,14 @@ class TitleGenerator:
         if self.reads(language):
             ranked = self._rank_by_clicks(req, kept, num_titles=num_titles, restraint=restraint,
                                           relevance_weight=relevance_weight)
-            how = "ranked by predicted click-through"
+            # A model that says what its score means per language (titlegen.ctr.ClickModel) is named for it.
+            how = (_CLICK_RANKING.get(language, "ranked by the click model")
+                   if hasattr(self.click_model, "score_meaning") else "ranked by predicted click-through")
+            shows = getattr(self.click_model, "shows_score", None)
+            if shows is not None and not shows(language):
+                # Ranked by it, but its score is not calibrated for this language: show none rather than a number
+                # that does not mean what it says.
+                ranked = [replace(c, predicted_ctr=None) for c in ranked]
         else:
             text = " ".join(support)
             # As on the click-model path: a sample far less fluent than the best beam is a derailed one

@@ -34,13 +34,12 @@ with st.expander("Regenerate with other controls", icon=":material/tune:"), st.f
     restraint = st.select_slider("Plainer titles", options=RESTRAINT_STEPS, value=0.0,
                                  help="How much predicted click-through to give up (log-odds) per clickbait pattern "
                                       "a title has (\"you\", \"this\", hyperbole, !, ?, teasers ...). 0: rank by "
-                                      "predicted click-through alone. English titles only: Chinese titles are not "
-                                      "ranked by click-through.")
+                                      "predicted click-through alone (for Chinese titles: predicted relative "
+                                      "engagement, with the Chinese patterns: 震惊, 竟然, 你, ！ ...).")
     relevance = st.select_slider("Closer to the brief", options=RELEVANCE_STEPS, value=0.0,
                                  help="How much predicted click-through (log-odds) one unit of similarity to the "
                                       "brief is worth: titles that stay on the post rank above catchier ones about "
-                                      "something else. 0: similarity does not count. English titles only: Chinese "
-                                      "titles are always ranked by the model's score and grounding in the brief.")
+                                      "something else. 0: similarity does not count.")
     if st.form_submit_button("Regenerate titles", icon=":material/refresh:"):
         try:
             ctl = actions.controls(style, audience, points, platform, language)
@@ -65,18 +64,16 @@ def _about(cand: dict, text: str) -> str:
     ctr, sim = cand.get("predicted_ctr"), cand.get("similarity")
     chinese = actions.title_language(cand) == "zh"
     if ctr is not None:
-        parts = [f"predicted click-through {ctr:.1%}"]
+        parts = [f"relative engagement {ctr:.2f} (chance to out-engage a typical popular title; not a click-through)"
+                 if chinese else f"predicted click-through {ctr:.1%}"]
     else:
-        parts = ["no click-through prediction for Chinese titles yet" if chinese else "no click model loaded"]
+        parts = ["no calibrated engagement score for Chinese titles" if chinese else "no click model loaded"]
     parts.append(cand["source"])
     if sim is not None:
         parts.append(f"similarity to the brief {sim:.2f}")
     parts.append(f"{actions.title_length(text)} characters")
-    if chinese:
-        parts.append("clickbait patterns are checked in English titles only")
-    else:
-        patterns = clickbait_patterns(text)
-        parts.append(f"clickbait patterns: {', '.join(patterns)}" if patterns else "no clickbait patterns")
+    patterns = clickbait_patterns(text, language="zh" if chinese else "en")
+    parts.append(f"clickbait patterns: {', '.join(patterns)}" if patterns else "no clickbait patterns")
     return " · ".join(parts)
 
 

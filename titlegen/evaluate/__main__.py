@@ -1,4 +1,5 @@
-"""``python -m titlegen.evaluate {click-model,uplift,titles,briefs} ...``: the evaluations, each with ``--help``."""
+"""``python -m titlegen.evaluate {click-model,engagement-zh,clickbait-zh,uplift,titles,briefs} ...``: the
+evaluations, each with ``--help``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     cm = sub.add_parser("click-model", help="T1: pairwise accuracy, top-1, log-loss, calibration, MIND AUC")
     cm.add_argument("--data", type=Path, required=True, help="the shared/data folder")
     cm.add_argument("--out", type=Path, default=Path("docs/titlegen/click_model"))
-    cm.add_argument("--save", type=Path, default=None, help="also save the fitted click model in this folder")
+    cm.add_argument("--save", type=Path, default=None,
+                    help="also put the fitted English head into the click model in this folder")
+    cm.add_argument("--encoder", default="multilingual", help="text encoder kind the features come from")
+    cm.add_argument("--floor-encoder", default="minilm",
+                    help="a second encoder kind whose plain embedding + logistic floor is reported ('' for none)")
+    zh = sub.add_parser("engagement-zh", help="Z1: the Chinese head on held-out Bilibili uploaders (relative "
+                                              "engagement) beside length, follower and embedding baselines")
+    zh.add_argument("--data", type=Path, required=True, help="the shared/data folder")
+    zh.add_argument("--out", type=Path, default=Path("docs/titlegen/click_model/zh"))
+    zh.add_argument("--save", type=Path, default=None,
+                    help="also put the fitted Chinese head into the click model in this folder")
+    zh.add_argument("--encoder", default="multilingual", help="text encoder kind the features come from")
+    cb = sub.add_parser("clickbait-zh", help="the Chinese clickbait guardrail and restraint patterns on held-out "
+                                             "HanCD titles")
+    cb.add_argument("--data", type=Path, required=True, help="the shared/data folder")
+    cb.add_argument("--out", type=Path, default=Path("docs/titlegen/click_model/clickbait_zh"))
+    cb.add_argument("--encoder", default="multilingual", help="text encoder kind the guardrail reads")
     up = sub.add_parser("uplift", help="T2 replay uplift and T3 generator uplift on held-out tests")
     up.add_argument("--data", type=Path, required=True, help="the shared/data folder")
     up.add_argument("--out", type=Path, default=Path("docs/titlegen/uplift"))
@@ -40,19 +57,54 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
 
+    if args.command in ("engagement-zh", "clickbait-zh"):
+        return _chinese(args, command)
     from titlegen.evaluate.prepare import prepare
 
-    prep = prepare(args.data)
     if args.command == "click-model":
         from titlegen.evaluate.click_eval import run_click_model_eval
 
-        run_click_model_eval(prep, args.out, save_dir=args.save, command=command)
+        embedder = _encoder(args.encoder)
+        run_click_model_eval(prepare(args.data, embedder=embedder), args.out, save_dir=args.save, command=command,
+                             encoder=embedder.name, encoder_kind=embedder.kind_resolved,
+                             floor_embedder=_encoder(args.floor_encoder) if args.floor_encoder else None)
     else:
+        prep = prepare(args.data)
         from titlegen.evaluate.uplift_eval import run_uplift_eval
 
         run_uplift_eval(prep, args.out, data_root=args.data, model_dir=args.model, n_tests=args.tests,
                         n_candidates=args.candidates, seed=args.seed, command=command,
                         tuning_tests=args.tuning_tests)
+    print(f"wrote {args.out}/metrics.json and report.md")
+    return 0
+
+
+def _encoder(kind: str):
+    """The project's text encoder of ``kind``, behind the evaluations' disk memo of embeddings; ``kind_resolved``
+    names the concrete encoder (``"multilingual"`` is whichever one measured best today, so a saved model records
+    the concrete one)."""
+    from titlegen.embedding import MULTILINGUAL, TextEmbedder
+    from titlegen.evaluate.embed_cache import CachedEmbedder
+
+    embedder = CachedEmbedder(TextEmbedder(kind=kind))
+    embedder.kind_resolved = MULTILINGUAL if kind == "multilingual" else kind
+    return embedder
+
+
+def _chinese(args: argparse.Namespace, command: str) -> int:
+    embedder = _encoder(args.encoder)
+    if args.command == "engagement-zh":
+        from titlegen.evaluate.engagement_eval import prepare_zh, run_engagement_eval
+
+        result = run_engagement_eval(prepare_zh(args.data, embedder), args.out, save_dir=args.save,
+                                     command=command, encoder=embedder.name, encoder_kind=embedder.kind_resolved)
+        print(f"ships {result['ships']}: {result['systems'][result['ships']]['pairwise_accuracy']}")
+    else:
+        from titlegen.evaluate.clickbait_eval import run_clickbait_zh_eval
+
+        result = run_clickbait_zh_eval(args.data, args.out, embedder=embedder, encoder=embedder.name,
+                                       command=command)
+        print(result["systems"])
     print(f"wrote {args.out}/metrics.json and report.md")
     return 0
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from titlegen.ctr import ClickModel, ClickModelConfig, fit_pairwise_logistic
+from titlegen.ctr import ClickHead, ClickModelConfig, fit_pairwise_logistic
 from titlegen.evaluate.prepare import Prepared, mind_pairs
 from titlegen.ctr_metrics import pairwise_accuracy
 
-C_GRID = (0.005, 0.01, 0.02, 0.05, 0.2, 1.0)
+C_GRID = (0.005, 0.02, 0.1, 0.5)
 #: Weights of the n-gram utility tried when it is added to the dense model's (chosen on an inner split).
 W_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 #: Folds of the training tests (by test id) on which C, w and hard or soft targets are chosen.
@@ -70,12 +70,20 @@ def _inner_folds(prep: Prepared) -> list[tuple[np.ndarray, pd.DataFrame]]:
     """:data:`INNER_FOLDS` ``(pair rows to fit on, pairs to check)`` splits of the *training* tests by test id.
 
     Settings are chosen by accuracy pooled over all folds: one 20 % inner split checks ~1,900 pairs, whose
-    standard error (~1.1 points) is larger than the differences between the settings compared.
+    standard error (~1.1 points) is larger than the differences between the settings compared. As between the
+    training and held-out tests, a fitting pair is dropped when either headline occurs in the fold's check tests.
     """
     test_id = prep.train_pairs["test"].str.split("/").str[0]
     fold = test_id.map(lambda t: int.from_bytes(hashlib.sha1(("inner:" + t).encode()).digest()[:4], "big")
                        % INNER_FOLDS).to_numpy()
-    return [(np.flatnonzero(fold != k), prep.train_pairs[fold == k]) for k in range(INNER_FOLDS)]
+    heads = prep.train["headline"].str.lower().to_numpy()
+    head_a, head_b = heads[prep.train_pairs["a"].to_numpy()], heads[prep.train_pairs["b"].to_numpy()]
+    out = []
+    for k in range(INNER_FOLDS):
+        seen = set(head_a[fold == k]) | set(head_b[fold == k])
+        clean = ~(pd.Series(head_a).isin(seen).to_numpy() | pd.Series(head_b).isin(seen).to_numpy())
+        out.append((np.flatnonzero((fold != k) & clean), prep.train_pairs[fold == k]))
+    return out
 
 
 def _pooled_accuracy(per_fold: list[tuple[np.ndarray, pd.DataFrame]]) -> float:
@@ -84,24 +92,27 @@ def _pooled_accuracy(per_fold: list[tuple[np.ndarray, pd.DataFrame]]) -> float:
     return right / sum(len(ch) for _, ch in per_fold)
 
 
-def _tune_c(x_arms, x_mind, prep: Prepared, *, mind_weight: float, soft: bool = False) -> float:
-    """Pick C by pooled accuracy over the inner folds of the training tests."""
+def _tune_c(x_arms, x_mind, prep: Prepared, *, mind_weight: float, soft: bool = False) -> tuple[float, float]:
+    """Pick C by pooled accuracy over the inner folds of the training tests: ``(C, its pooled accuracy)``."""
     folds = _inner_folds(prep)
     accs = {}
     for c in C_GRID:
         accs[c] = _pooled_accuracy([(x_arms @ fit_pairwise_logistic(
             *_diffs(x_arms, x_mind, prep, rows, mind_weight=mind_weight, soft=soft), c=c), check)
             for rows, check in folds])
-    return max(accs, key=accs.get)
+    best = max(accs, key=accs.get)
+    return best, round(float(accs[best]), 4)
 
 
 def linear_system(prep: Prepared, name: str, *, embedding: bool, light: bool, mind_weight: float,
                   soft: bool = False) -> tuple[System, float]:
     """A pairwise logistic model on dense features (``soft``: see :func:`_diffs`); returns it and its tuned C."""
     x = {s: _dense(prep, s, embedding=embedding, light=light) for s in ("train", "val", "mind")}
-    c = _tune_c(x["train"], x["mind"], prep, mind_weight=mind_weight, soft=soft)
+    c, inner = _tune_c(x["train"], x["mind"], prep, mind_weight=mind_weight, soft=soft)
     coef = fit_pairwise_logistic(*_diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight, soft=soft), c=c)
-    return System(name, {s: x[s] @ coef for s in x}, True, f"C={c}", fitted={"c": c, "soft": soft}), c
+    return System(name, {s: x[s] @ coef for s in x}, True, f"C={c}",
+                  fitted={"c": c, "soft": soft, "inner_best": inner, "mind_weight": mind_weight, "light": light,
+                          "embedding": embedding}), c
 
 
 def bow_system(prep: Prepared, *, soft: bool = False) -> System:
@@ -111,14 +122,15 @@ def bow_system(prep: Prepared, *, soft: bool = False) -> System:
     vec = CountVectorizer(binary=True, min_df=2, ngram_range=(1, 2))
     x_train = vec.fit_transform(prep.train["headline"]).astype(np.float64).tocsr()
     x_val = vec.transform(prep.val["headline"]).astype(np.float64)
-    c = _tune_c(x_train, None, prep, mind_weight=0, soft=soft)
+    c, inner = _tune_c(x_train, None, prep, mind_weight=0, soft=soft)
     coef = fit_pairwise_logistic(*_diffs(x_train, None, prep, None, mind_weight=0, soft=soft), c=c)
     score = lambda titles: vec.transform(titles).astype(np.float64) @ coef  # noqa: E731
     utility = {"train": x_train @ coef, "val": x_val @ coef}
     if prep.mind_titles:
         utility["mind"] = score(prep.mind_titles)
     return System("bag-of-words logistic", utility, True, f"C={c}", score_texts=score,
-                  fitted={"c": c, "soft": soft, "x_train": x_train, "coef": coef, "terms": vec.get_feature_names_out()})
+                  fitted={"c": c, "soft": soft, "inner_best": inner, "x_train": x_train, "coef": coef,
+                          "terms": vec.get_feature_names_out()})
 
 
 def ensemble_system(prep: Prepared, dense: System, bow: System, *, mind_weight: float,
@@ -142,7 +154,8 @@ def ensemble_system(prep: Prepared, dense: System, bow: System, *, mind_weight: 
     w = max(accs, key=accs.get)
     utility = {s: dense.utility[s] + w * bow.utility[s] for s in dense.utility if s in bow.utility}
     return System(name, utility, True, f"w={w}; dense {dense.detail}; n-grams {bow.detail}",
-                  fitted={"w": w, "inner_accuracy": {str(k): round(v, 4) for k, v in accs.items()},
+                  fitted={"w": w, "dense": dense, "bow": bow,
+                          "inner_accuracy": {str(k): round(v, 4) for k, v in accs.items()},
                           "inner_best": round(accs[w], 4)})
 
 
@@ -160,17 +173,25 @@ def random_system(prep: Prepared, seed: int = 0) -> System:
     return System("random", {s: rng.random(len(prep.light[s])) for s in ("train", "val", "mind")}, False)
 
 
-def shipped_model(prep: Prepared, c: float, *, mind_weight: float, bow: System | None = None,
-                  ngram_weight: float = 0.0, soft: bool = False) -> ClickModel:
-    """The shipped model (embedding + light features + MIND pairs, plus the n-gram part when ``ngram_weight``)
-    fitted on the training tests, with its CTR calibration."""
-    config = ClickModelConfig(c=c, mind_weight=mind_weight, ngram_weight=ngram_weight, soft_labels=soft)
+def shipped_head(prep: Prepared, system: System) -> ClickHead:
+    """The English head of the system that ships, refitted on all training tests with its CTR calibration.
+
+    ``system`` is a :func:`linear_system` on embedding + light features, or an :func:`ensemble_system` of one and
+    the n-gram model.
+    """
+    dense, bow = (system.fitted["dense"], system.fitted["bow"]) if "w" in system.fitted else (system, None)
+    f = dense.fitted
+    if not (f["embedding"] and f["light"]):
+        raise ValueError(f"{system.name} is not an embedding + light-feature model; only those ship")
+    w = system.fitted.get("w", 0.0) if bow is not None else 0.0
+    config = ClickModelConfig(c=f["c"], mind_weight=f["mind_weight"], ngram_weight=w, soft_labels=f["soft"],
+                              language="en")
     x = {s: _dense(prep, s, embedding=True, light=True) for s in ("train", "mind")}
-    diffs, wins, weights = _diffs(x["train"], x["mind"], prep, None, mind_weight=mind_weight, soft=soft)
+    diffs, wins, weights = _diffs(x["train"], x["mind"], prep, None, mind_weight=f["mind_weight"], soft=f["soft"])
     ngrams = None
-    if ngram_weight > 0 and bow is not None:
-        ngrams = {str(t): float(w) for t, w in zip(bow.fitted["terms"], bow.fitted["coef"]) if abs(w) >= 1e-5}
-    return ClickModel.fit(diffs, wins, weights, config=config, embedder=prep.embedder,
-                          arm_utility_inputs=(x["train"], prep.train["clicks"].to_numpy(float),
-                                              prep.train["impressions"].to_numpy(float)),
-                          ngrams=ngrams, arm_ngram_utility=bow.utility["train"] if bow is not None else None)
+    if w > 0:
+        ngrams = {str(t): float(v) for t, v in zip(bow.fitted["terms"], bow.fitted["coef"]) if abs(v) >= 1e-5}
+    return ClickHead.fit(diffs, wins, weights, config=config,
+                         arm_utility_inputs=(x["train"], prep.train["clicks"].to_numpy(float),
+                                             prep.train["impressions"].to_numpy(float)),
+                         ngrams=ngrams, arm_ngram_utility=bow.utility["train"] if w > 0 else None)
