@@ -41,6 +41,9 @@ TRACK_TABLES = ("tracks.csv", "tracks.jsonl")
 TRACK_FIELDS = ("title", "genre", "mood", "tags", "licence", "duration_s")
 COLUMN_ALIASES = {"license": "licence", "filename": "file", "path": "file"}
 EXAMPLE_COPY_LINES = Path(__file__).resolve().parent / "examples" / "copy_lines.jsonl"
+#: Chinese copy lines written for this project (food, travel, beauty, home, pets, tech, fashion, fitness,
+#: parenting, vlog), shipped beside the English ones.
+EXAMPLE_COPY_LINES_ZH = EXAMPLE_COPY_LINES.with_name("copy_lines_zh.jsonl")
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,20 @@ class CopyLibrary:
         return library
 
     @classmethod
-    def example(cls) -> CopyLibrary:
-        """The ~40 example lines shipped in ``crossmodal_match/examples/copy_lines.jsonl`` (demos, tests)."""
-        return cls.from_file(EXAMPLE_COPY_LINES)
+    def example(cls, language: str | None = None) -> CopyLibrary:
+        """The example lines shipped in ``crossmodal_match/examples/``: ~40 English (``copy_lines.jsonl``) and
+        ~120 Chinese (``copy_lines_zh.jsonl``) ones.
+
+        Args:
+            language: ``"en"`` or ``"zh"`` for one file; None for both (English first).
+
+        Raises:
+            CatalogueError: another language.
+        """
+        files = {"en": [EXAMPLE_COPY_LINES], "zh": [EXAMPLE_COPY_LINES_ZH],
+                 None: [EXAMPLE_COPY_LINES, EXAMPLE_COPY_LINES_ZH]}
+        if language not in files:
+            raise CatalogueError(f"example copy lines exist in 'en' and 'zh', not {language!r}")
+        parts = [cls.from_file(f) for f in files[language]]
+        return cls(lines=tuple(line for p in parts for line in p.lines), source=" + ".join(p.source for p in parts),
+                   skipped=tuple(s for p in parts for s in p.skipped))

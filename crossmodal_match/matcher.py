@@ -21,10 +21,18 @@ from crossmodal_match.feel import FEEL_DIMS, footage_feel
 from crossmodal_match.fusion import FusionModel, load_current
 from crossmodal_match.index import CandidateIndex, copy_index, music_index, template_index
 from crossmodal_match.mood_lexicon import load_lexicon, shared_terms
+from crossmodal_match.lexical import DEFAULT_LEXICAL_WEIGHT, LEXICAL_WEIGHTS, LexicalIndex, fuse, fused_fit, is_chinese
 from crossmodal_match.scoring import (FEATURES, NEUTRAL, breakdowns, duration_fit, energy_fit, mood_fit,
                                       nearest_beats_per_cut, popularity_fit, semantic_fit, tempo_fit)
 
 KINDS = ("music", "copy", "template")
+#: Text encoders ``MatcherConfig.text_encoder`` can name; the default is the one that measured best on copy
+#: retrieval in Chinese and English (docs/crossmodal_match/copy_multilingual.md).
+TEXT_ENCODERS = ("e5", "use", "minilm")
+DEFAULT_TEXT_ENCODER = "e5"
+#: Kinds whose ``semantic`` feature fuses the dense cosine with lexical overlap (``lexical.fuse``); music titles
+#: are too short and too often in another language than the brief for words to help.
+_LEXICAL_KINDS = ("copy", "template")
 _PACE, _ENERGY, _MOOD = (FEEL_DIMS.index(n) for n in ("pace", "energy", "mood"))
 
 
@@ -42,6 +50,10 @@ class MatcherConfig:
             checkpoint the visual side is descriptors only (said in ``MatchResult.notes``).
         top_k: candidates returned per kind (> 0).
         draft_max_s: longest draft the music must cover, seconds (> 0).
+        text_encoder: ``"e5"`` (multilingual-e5-small), ``"use"`` (USE multilingual v3) or ``"minilm"``
+            (all-MiniLM-L6-v2, English only), used when ``create_matcher`` is given no encoder.
+        lexical_weight: weight of lexical overlap against the embedding cosine for copy and templates, in
+            [0, 1]; None: the weight measured for the loaded encoder (``lexical.LEXICAL_WEIGHTS``).
     """
 
     music_dir: str | None = None
@@ -53,8 +65,15 @@ class MatcherConfig:
     clip_checkpoint: str | None = None
     top_k: int = 10
     draft_max_s: float = 60.0
+    text_encoder: str = DEFAULT_TEXT_ENCODER
+    lexical_weight: float | None = None
 
     def __post_init__(self) -> None:
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ConfigError(f"text_encoder must be one of {list(TEXT_ENCODERS)}, got {self.text_encoder!r}")
+        if self.lexical_weight is not None and not (isinstance(self.lexical_weight, (int, float))
+                                                    and 0.0 <= self.lexical_weight <= 1.0):
+            raise ConfigError(f"lexical_weight must be None or in [0, 1], got {self.lexical_weight!r}")
         if not isinstance(self.top_k, int) or self.top_k <= 0:
             raise ConfigError(f"top_k must be a positive integer, got {self.top_k!r}")
         if not (isinstance(self.draft_max_s, (int, float)) and self.draft_max_s > 0):
@@ -98,7 +117,8 @@ class RankedCandidate:
 
 @dataclass(frozen=True)
 class MatchResult:
-    """Ranked candidates of each kind for one footage + brief, and notes on what was (not) used."""
+    """Ranked candidates of each kind for one footage + brief, notes on what was (not) used, and the text
+    encoder that read the brief (``encoder``: its ``name``, e.g. "multilingual-e5-small-q4")."""
 
     brief: str
     music: tuple[RankedCandidate, ...]
@@ -106,13 +126,14 @@ class MatchResult:
     templates: tuple[RankedCandidate, ...]
     notes: tuple[str, ...] = ()
     query: dict[str, Any] = field(default_factory=dict)
+    encoder: str = ""
 
     def ranked(self, kind: str) -> tuple[RankedCandidate, ...]:
         """The candidates of one kind, best first."""
         return {"music": self.music, "copy": self.copy, "template": self.templates}[_check_kind(kind)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"brief": self.brief, "notes": list(self.notes), "query": self.query,
+        return {"brief": self.brief, "notes": list(self.notes), "query": self.query, "encoder": self.encoder,
                 **{k: [c.to_dict() for c in self.ranked(k)] for k in KINDS}}
 
 
@@ -128,6 +149,7 @@ class _Query:
 
     brief: str
     brief_emb: np.ndarray  # (d,)
+    chinese: bool | None  # the brief's language (lexical.is_chinese); None: no letters
     feel: np.ndarray  # (5,)
     footage_s: float
     cuts_per_min: float
@@ -156,6 +178,11 @@ class Matcher:
                  clip_encoder=None, store=None, skipped: Sequence[tuple[str, str]] = ()) -> None:
         self.config = config
         self.text_encoder = text_encoder
+        #: which text encoder reads briefs and catalogues (shown in results and the studio's Settings)
+        self.encoder_name = str(getattr(text_encoder, "name", type(text_encoder).__name__))
+        self.lexical_weight = (config.lexical_weight if config.lexical_weight is not None
+                               else LEXICAL_WEIGHTS.get(self.encoder_name, DEFAULT_LEXICAL_WEIGHT))
+        self._lexical: dict[str, tuple[int, LexicalIndex]] = {}
         self.clip_encoder = clip_encoder
         self.store = store
         self.skipped = list(skipped)
@@ -219,17 +246,20 @@ class Matcher:
         if not isinstance(k, int) or k <= 0:
             raise ConfigError(f"top_k must be a positive integer, got {k!r}")
         query, notes = self._query(footage, brief, keyframes)
-        ranked = {kind: self._rank(kind, query, k) for kind in KINDS}
+        ranked = {kind: self._rank(kind, query, k, notes) for kind in KINDS}
         if not len(self.indexes["music"]):
             notes.append("no music ranked: point music_dir at a folder of audio files")
         return MatchResult(brief=brief, music=ranked["music"], copy=ranked["copy"], templates=ranked["template"],
                            notes=tuple(notes), query={"feel": dict(zip(FEEL_DIMS, map(float, query.feel))),
                                                       "footage_s": query.footage_s,
-                                                      "cuts_per_min": query.cuts_per_min})
+                                                      "cuts_per_min": query.cuts_per_min},
+                           encoder=self.encoder_name)
 
     def _query(self, footage, brief: str, keyframes) -> tuple[_Query, list[str]]:
         feel, footage_s, cuts = _footage_query(footage, draft_max_s=self.config.draft_max_s)
-        brief_emb = (np.asarray(self.text_encoder.encode_texts([brief]), dtype=np.float32)[0] if brief
+        # an asymmetric encoder (e5) embeds a brief as a query and catalogue lines as passages
+        encode = getattr(self.text_encoder, "encode_queries", self.text_encoder.encode_texts)
+        brief_emb = (np.asarray(encode([brief]), dtype=np.float32)[0] if brief
                      else np.zeros(self.indexes["copy"].text_emb.shape[1] or 384, dtype=np.float32))
         notes, visual = [], None
         if self.clip_encoder is None:
@@ -243,14 +273,14 @@ class Matcher:
         if words is not None:
             feel = feel.copy()
             feel[_MOOD], feel[_ENERGY] = words.valence, words.energy
-        return _Query(brief, brief_emb, feel, footage_s, cuts, visual, has_footage=footage is not None,
-                      feel_words=words.words if words else ()), notes
+        return _Query(brief, brief_emb, is_chinese(brief), feel, footage_s, cuts, visual,
+                      has_footage=footage is not None, feel_words=words.words if words else ()), notes
 
     def features(self, kind: str, query: _Query) -> np.ndarray:
         """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind."""
         idx = self.indexes[_check_kind(kind)]
         n = len(idx)
-        sem = semantic_fit(idx.text_emb @ query.brief_emb) if query.brief else np.full(n, NEUTRAL)
+        sem = self._semantic(kind, idx, query) if query.brief else np.full(n, NEUTRAL)
         if query.visual_emb is not None and n:
             sem = 0.5 * sem + 0.5 * semantic_fit(self._clip_text(idx) @ query.visual_emb)
         columns = {
@@ -268,6 +298,22 @@ class Matcher:
         return np.stack([np.broadcast_to(np.asarray(columns[f], dtype=np.float64), (n,)) for f in FEATURES],
                         axis=1) if n else np.zeros((0, len(FEATURES)))
 
+    def _semantic(self, kind: str, idx: CandidateIndex, query: _Query) -> np.ndarray:
+        """The ``semantic`` feature [shape=(n,)] in [0, 1]: for copy and templates the dense cosine fused with
+        lexical overlap (z-scored over the candidates, logistic), for music the cosine alone."""
+        dense = idx.text_emb @ query.brief_emb
+        if kind not in _LEXICAL_KINDS or len(idx) < 2 or self.lexical_weight == 0:
+            return semantic_fit(dense)  # weight 0: the cosine alone, exactly as before lexical fusion
+        lexical = self._lexical_index(kind, idx).scores([query.brief])[0]
+        return fused_fit(fuse(dense, lexical, lexical_weight=self.lexical_weight))
+
+    def _lexical_index(self, kind: str, idx: CandidateIndex) -> LexicalIndex:
+        built = self._lexical.get(kind)
+        if built is None or built[0] != id(idx):  # rebuilt when the index is replaced (set_templates)
+            built = (id(idx), LexicalIndex([_lexical_text(item, title) for item, title in zip(idx.items, idx.titles)]))
+            self._lexical[kind] = built
+        return built[1]
+
     def _clip_text(self, idx: CandidateIndex) -> np.ndarray:
         cached = getattr(idx, "clip_text_emb", None)
         if cached is None or len(cached) != len(idx):
@@ -275,12 +321,32 @@ class Matcher:
             idx.clip_text_emb = cached  # type: ignore[attr-defined]
         return cached
 
-    def _rank(self, kind: str, query: _Query, k: int) -> tuple[RankedCandidate, ...]:
+    def _same_language(self, idx: CandidateIndex, query: _Query, notes: list[str]) -> np.ndarray | None:
+        """Copy lines in the brief's language (Chinese or not), or None for all: the brief has no letters, or the
+        library has no line in its language (said in ``notes``)."""
+        if query.chinese is None:
+            return None
+        langs = getattr(idx, "chinese", None)
+        if langs is None or len(langs) != len(idx):
+            langs = np.array([{True: 1, False: 0, None: -1}[is_chinese(t)] for t in idx.titles])
+            idx.chinese = langs  # type: ignore[attr-defined]
+        keep = (langs == int(query.chinese)) | (langs == -1)
+        if not (langs == int(query.chinese)).any():
+            notes.append(f"no copy line in the brief's language ({'Chinese' if query.chinese else 'not Chinese'}); "
+                         "ranked lines in every language")
+            return None
+        return keep
+
+    def _rank(self, kind: str, query: _Query, k: int, notes: list[str]) -> tuple[RankedCandidate, ...]:
         idx = self.indexes[kind]
         if not len(idx):
             return ()
         x = self.features(kind, query)
         scores = x @ self.fusion[kind].vector()
+        keep = self._same_language(idx, query, notes) if kind == "copy" else None
+        if keep is not None:  # a Chinese brief gets Chinese lines, an English one English lines
+            scores = np.where(keep, scores, -np.inf)
+            k = min(k, int(keep.sum()))
         # argpartition first: sorting 100k scores costs ~10 ms, picking the top k ~0.3 ms
         part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         top = part[np.argsort(-scores[part], kind="stable")]
@@ -356,13 +422,34 @@ class Matcher:
                                      action=action)
 
 
+def _lexical_text(item: Any, title: str) -> str:
+    """What lexical overlap reads of a catalogue item: a copy line's text and tags, a template's name,
+    description and tags."""
+    parts = [getattr(item, "text", None) or title, getattr(item, "description", "") or ""]
+    return " ".join([*parts, *getattr(item, "tags", ())]).strip()
+
+
+def build_text_encoder(name: str = DEFAULT_TEXT_ENCODER):
+    """The text encoder ``MatcherConfig.text_encoder`` names (one of :data:`TEXT_ENCODERS`).
+
+    Raises:
+        ConfigError: unknown name; ModelLoadError: its weights cannot be loaded.
+    """
+    from crossmodal_match.encoders import create_encoder
+
+    if name not in TEXT_ENCODERS:
+        raise ConfigError(f"text encoder must be one of {list(TEXT_ENCODERS)}, got {name!r}")
+    return create_encoder("minilm") if name == "minilm" else create_encoder("multilingual", kind=name)
+
+
 def create_matcher(config: MatcherConfig | None = None, *, text_encoder=None, templates: Sequence[Any] = (),
                    clip_encoder=None) -> Matcher:
     """Build a matcher: load the catalogues, analyse the music (cached by file hash), open the feedback store.
 
     Args:
         config: where things are (``MatcherConfig()``: no music, the bundled copy lines, zero-shot weights).
-        text_encoder: an encoder with ``encode_texts``; None loads the embedded MiniLM (``encoders.TextEncoder``).
+        text_encoder: an encoder with ``encode_texts`` (and optionally ``encode_queries`` for briefs); None
+            loads ``config.text_encoder`` (default: multilingual-e5-small, Chinese and English).
         templates: template cards (``TemplateCard``) to rank.
         clip_encoder: an ``encoders.ClipEncoder``; None builds one only when ``config.clip_checkpoint`` is set.
 
@@ -374,9 +461,7 @@ def create_matcher(config: MatcherConfig | None = None, *, text_encoder=None, te
 
     config = config or MatcherConfig()
     if text_encoder is None:
-        from crossmodal_match.encoders import TextEncoder
-
-        text_encoder = TextEncoder()
+        text_encoder = build_text_encoder(config.text_encoder)
     if clip_encoder is None and config.clip_checkpoint:
         from crossmodal_match.encoders import ClipEncoder
 

