@@ -312,14 +312,24 @@ def test_train_prompt_is_the_inference_prompt(tiny_causal_dir, pairs_file, monke
         return real(**kwargs)
 
     monkeypatch.setattr(model, "generate", spy)
+    greedy_rows = []
+    real_greedy = gen._greedy.__class__.__call__
+
+    def greedy_spy(self, model, rows, **kwargs):
+        greedy_rows.append(rows[0])
+        return real_greedy(self, model, rows, **kwargs)
+
+    monkeypatch.setattr(gen._greedy.__class__, "__call__", greedy_spy)
     requests = [TitleRequest(r["brief"], Controls(max_chars=r["max_chars"], language=r["language"])) for r in PAIRS]
-    gen(requests, num_beams=1, num_samples=0, batch_size=1)
-    assert len(seen) == len(PAIRS)
+    gen(requests, num_beams=2, num_samples=0, batch_size=1)  # beams: model.generate
+    gen(requests, num_beams=1, num_samples=0, batch_size=1)  # greedy: titlegen.greedy's own loop
+    assert len(seen) == len(greedy_rows) == len(PAIRS)
     order = sorted(range(len(PAIRS)), key=lambda i: len(PAIRS[i]["brief"]))
-    for (input_ids, attention), i in zip(seen, order):
+    for (input_ids, attention), rows, i in zip(seen, greedy_rows, order):
         prompt_len = min(full[i], budget)
         assert (labels[i, :prompt_len] == -100).all() and labels[i, prompt_len] != -100
         assert input_ids[0][attention[0].bool()].tolist() == train_ids[i, :prompt_len].tolist()
+        assert rows == train_ids[i, :prompt_len].tolist()
     assert any(n > budget for n in full) and any(n < budget for n in full)
 
 
