@@ -12,14 +12,15 @@ This package never imports ``titlegen`` or ``templates``; ``templates`` imports 
 from __future__ import annotations
 
 from crossmodal_match.errors import (CatalogueError, ConfigError, FeedbackStoreError, InvalidMediaError, MatchError,
-                                     ModelLoadError)
+                                     ModelLoadError, NoAudioError, WhisperWeightsError)
 
 _LAZY = {"MatcherConfig": "matcher", "Matcher": "matcher", "MatchResult": "matcher", "create_matcher": "matcher",
          "analyze_footage": "footage", "Footage": "footage", "analyze_music": "audio", "MusicAnalysis": "audio",
-         "best_moment": "audio", "FeedbackStore": "feedback", "TemplateCard": "template_card"}
+         "best_moment": "audio", "FeedbackStore": "feedback", "TemplateCard": "template_card",
+         "Transcriber": "speech", "SpeechConfig": "speech", "transcribe": "speech", "Transcript": "transcript"}
 
 __all__ = ["CatalogueError", "ConfigError", "FeedbackStoreError", "InvalidMediaError", "MatchError",
-           "ModelLoadError", *_LAZY]
+           "ModelLoadError", "NoAudioError", "WhisperWeightsError", *_LAZY]
 
 
 def __getattr__(name: str):

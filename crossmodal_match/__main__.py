@@ -105,12 +105,45 @@ def _run_match(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _add_transcribe(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="footage (mp4, mov, webm ...) or a voice file (wav, m4a, mp3 ...)")
+    parser.add_argument("--language", default=None, help="ISO 639-1 code of the speech (zh, en ...); "
+                        "default: detected")
+    parser.add_argument("--out", type=Path, default=None, help="write the transcript as JSON here "
+                        "(default: print it)")
+    parser.add_argument("--cache", type=Path, default=None, help="transcript cache folder (default: none)")
+    parser.add_argument("--model-dir", default=None, help="a faster-whisper model folder (default: the embedded "
+                        "Whisper base)")
+    parser.add_argument("--beam-size", type=int, default=5, help="decoding beams (1 = greedy, faster)")
+
+
+def _run_transcribe(args: argparse.Namespace) -> str:
+    import json
+
+    from crossmodal_match.audio_decode import write_json_atomic
+    from crossmodal_match.speech import SpeechConfig, Transcriber
+
+    transcriber = Transcriber(SpeechConfig(model_dir=args.model_dir, beam_size=args.beam_size),
+                              cache_dir=args.cache)
+    transcript = transcriber.transcribe(args.file, language=args.language)
+    if args.out is None:
+        return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2)
+    try:
+        write_json_atomic(args.out, transcript.to_dict())
+    except OSError as exc:
+        raise MatchError(f"cannot write {args.out}: {exc}") from exc
+    said = f"{len(transcript.words)} words in {transcript.language}" if transcript.has_speech else transcript.notes[0]
+    return f"transcribed {args.file} ({transcript.duration_s:.1f} s): {said}; wrote {args.out}"
+
+
 # name -> (help, add arguments, run(args) -> one-line summary)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], str]]] = {
     "retrain": ("refit the fusion weights on the feedback store, behind a held-out gate; or --rollback",
                 _add_retrain, _run_retrain),
     "match": ("rank music, copy lines and templates for footage and a brief, with reasons", _add_match,
               _run_match),
+    "transcribe": ("transcribe a clip's speech (offline Whisper) with word times, as JSON", _add_transcribe,
+                   _run_transcribe),
 }
 
 

