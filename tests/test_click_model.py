@@ -62,6 +62,16 @@ def test_each_title_goes_to_the_head_of_its_language(tmp_path):
     assert np.isnan(only_en(["降噪耳机通勤好物"])[0]) and only_en.score_meaning("zh") == ""
 
 
+def test_bad_text_is_routed_as_documented():
+    """Traditional characters are Chinese; a mixed title goes by its main language; emoji-only text has no Han
+    characters, so the English head scores it (a finite score, no error)."""
+    en = ClickHead(np.zeros(len(LIGHT_FEATURES)), (-4.0, 1.0), ClickModelConfig(use_embedding=False))
+    model = ClickModel({"en": en, "zh": _zh_head()}, encoder="fake-8d", embedder=FakeEmbedder())
+    trad, mixed, emoji = model(["降噪耳機真的好用嗎？", "iPhone 15 開箱：真的好用嗎？", "🔥🔥🔥"])
+    assert trad > 0.5 and mixed > 0.5  # the zh head's question-mark preference: both went to it
+    assert emoji == pytest.approx(1 / (1 + np.exp(4.0)))
+
+
 def test_save_head_keeps_other_languages_of_the_same_encoder(tmp_path):
     en = ClickHead(np.zeros(len(LIGHT_FEATURES)), (-4.0, 1.0), ClickModelConfig(use_embedding=False))
     save_head(tmp_path, en, encoder="fake-8d", encoder_kind="multilingual", meta={"calibrated": True})
@@ -210,3 +220,32 @@ def test_relevance_floor_drops_off_topic_generated_titles(tiny_t5_dir):
     gen.relevance_floor = None
     (cands,) = gen([Scorer.brief], num_titles=5, num_beams=3, num_samples=3)
     assert any(c.source != "lead" for c in cands)
+
+
+DATA = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "upworthy").is_dir(), reason="needs ../shared/data/upworthy")
+def test_shipped_english_head_beats_length_on_held_out_upworthy_tests():
+    from titlegen.abtests import Skipped, arm_pairs, load_upworthy, split_tests
+    from titlegen.ctr_metrics import pairwise_accuracy
+
+    _, val = split_tests(load_upworthy(DATA, Skipped()))
+    pairs = arm_pairs(val)
+    u = load_click_model().utility(val["headline"].tolist(), val["lede"].tolist())
+    acc = pairwise_accuracy(u[pairs["a"]], u[pairs["b"]], pairs["a_wins"])
+    assert acc > 0.59  # the card: 0.608 (length 0.528, plain embedding floors 0.601-0.603)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "zh_engagement").is_dir(), reason="needs ../shared/data/zh_engagement")
+def test_shipped_chinese_head_beats_chance_on_held_out_uploaders():
+    from titlegen.abtests import Skipped
+    from titlegen.ctr_metrics import pairwise_accuracy
+    from titlegen.engagement import EngagementNormaliser, engagement_pairs, load_bilibili, split_uploaders
+
+    train, val = split_uploaders(load_bilibili(DATA, Skipped()))
+    pairs = engagement_pairs(val, EngagementNormaliser.fit(train).residual(val))
+    u = load_click_model().utility(val["title"].tolist())
+    assert pairwise_accuracy(u[pairs["a"]], u[pairs["b"]], pairs["a_wins"]) > 0.54  # the card: 0.555

@@ -94,8 +94,8 @@ def _score(args: argparse.Namespace) -> int:
 
 def _click_model_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--click-model", default="default",
-                   help="click model folder used to rank titles ('default': the shipped one, which reads English "
-                        "only: Chinese titles are ranked by the model's score and grounding in the brief)")
+                   help="click model folder used to rank titles ('default': the shipped one: English titles by "
+                        "predicted click-through, Chinese titles by predicted relative engagement)")
     p.add_argument("--no-click-model", dest="click_model", action="store_const", const=None,
                    help="rank by model log-probability only")
 

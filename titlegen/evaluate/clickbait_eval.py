@@ -9,6 +9,10 @@ the pattern-count threshold are chosen by 5-fold cross-validation; the held-out 
 * the guardrail: logistic regression on the encoder's title embedding plus the seven pattern-group indicators
   (numeric weights only: HanCD is research-only, so no vocabulary of it is kept), :func:`clickbait_classifier_zh`;
 * a character 1-3-gram TF-IDF logistic regression, as the lexical reference (evaluation only, never shipped).
+
+Beside them, the English side measured the same way on the English clickbait set (``clickbait/``, Chakraborty et
+al. 2016, split 80/20 by a hash of the headline): the English restraint patterns and the English guardrail
+(``titlegen.evaluate.generated_eval.clickbait_classifier``'s word TF-IDF logistic regression).
 """
 
 from __future__ import annotations
@@ -79,6 +83,33 @@ def clickbait_classifier_zh(titles: list[str], labels: np.ndarray, embedder, *, 
     return lambda ts: lr.predict_proba(feats(list(ts)))[:, 1]
 
 
+def english_reference(data_root: Path) -> dict | None:
+    """Held-out accuracy of the English restraint patterns and English guardrail on the English clickbait set
+    (``None`` when the set is absent)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    folder = Path(data_root) / "clickbait"
+    if not folder.is_dir():
+        return None
+    rows = []
+    for name, label in (("clickbait_data.txt", 1), ("non_clickbait_data.txt", 0)):
+        lines = (folder / name).read_text(encoding="utf-8", errors="replace").splitlines()
+        rows += [(t.strip(), label) for t in lines if t.strip()]
+    frame = pd.DataFrame(rows, columns=["title", "label"]).drop_duplicates("title")
+    is_val = frame["title"].map(lambda t: in_validation("clickbait-en:" + t, val_fraction=0.2)).to_numpy()
+    train, val = frame[~is_val], frame[is_val]
+    n_tr = np.array([len(clickbait_patterns(t, language="en")) for t in train["title"]])
+    k = max(range(1, 5), key=lambda j: np.mean((n_tr >= j) == train["label"].to_numpy()))
+    n_val = np.array([len(clickbait_patterns(t, language="en")) for t in val["title"]])
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    lr = LogisticRegression(max_iter=2000).fit(vec.fit_transform(train["title"]), train["label"])
+    y = val["label"].to_numpy()
+    return {"train_titles": len(train), "val_titles": len(val), "pattern_threshold": k,
+            "patterns_accuracy": round(float(np.mean((n_val >= k) == y)), 4),
+            "guardrail_accuracy": round(float(np.mean(lr.predict(vec.transform(val["title"])) == y)), 4)}
+
+
 def run_clickbait_zh_eval(data_root: Path, out_dir: Path, *, embedder, encoder: str, command: str) -> dict:
     """Fit on the training titles, score the held-out ones once; writes metrics.json and report.md."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -112,7 +143,7 @@ def run_clickbait_zh_eval(data_root: Path, out_dir: Path, *, embedder, encoder: 
               "choices": {"pattern_threshold": k, "tfidf_c": c_tfidf, "tfidf_cv_accuracy": cv_tfidf,
                           "guardrail_c": c_emb, "guardrail_cv_accuracy": cv_emb},
               "systems": {n: round(v, 4) for n, v in systems.items()},
-              "val_n_for_ci": len(val)}
+              "val_n_for_ci": len(val), "english_reference": english_reference(data_root)}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     se = float(np.sqrt(0.25 / len(val)))
@@ -124,5 +155,10 @@ def run_clickbait_zh_eval(data_root: Path, out_dir: Path, *, embedder, encoder: 
     lines += [f"| {n} | {v:.3f} |" for n, v in result["systems"].items()]
     lines += ["", f"Choices on 5 folds of the training titles: pattern threshold {k}; TF-IDF C={c_tfidf} "
               f"(CV {cv_tfidf}); guardrail C={c_emb} (CV {cv_emb})."]
+    en = result["english_reference"]
+    if en:
+        lines += ["", f"English side, same protocol on the English clickbait set ({en['train_titles']} / "
+                  f"{en['val_titles']} headlines): restraint patterns (>= {en['pattern_threshold']} groups) "
+                  f"{en['patterns_accuracy']:.3f}, guardrail (word TF-IDF logistic) {en['guardrail_accuracy']:.3f}."]
     (out_dir / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return result

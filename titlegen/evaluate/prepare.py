@@ -23,7 +23,7 @@ class Prepared:
     val: pd.DataFrame
     train_pairs: pd.DataFrame
     val_pairs: pd.DataFrame
-    emb: dict[str, np.ndarray]  # "train"/"val"/"mind" -> (n, 384)
+    emb: dict[str, np.ndarray]  # "train"/"val"/"mind" -> (n, encoder dim)
     light: dict[str, np.ndarray]  # same keys -> (n, 12)
     mind_ids: list[str]
     mind_train: list[tuple[list[int], list[int]]]  # impressions as (row indices into mind arrays, labels)
