@@ -22,6 +22,7 @@ from titlegen.language import display_length
 from titlegen.loading import load_generator
 from titlegen.model import LoraSettings, attach_lora, is_causal, load_adapter, load_base
 from titlegen.prompt import chat_prompt, control_line, cut_prompt_ids
+from titlegen.prompt_cache import PromptCache
 from titlegen.train import TrainConfig, _pairs, causal_batch, train
 
 ZH = "这款降噪耳机续航四十小时，通勤路上安静又舒服。"
@@ -313,16 +314,16 @@ def test_train_prompt_is_the_inference_prompt(tiny_causal_dir, pairs_file, monke
 
     monkeypatch.setattr(model, "generate", spy)
     greedy_rows = []
-    real_greedy = gen._greedy.__class__.__call__
+    real_greedy = PromptCache.greedy
 
     def greedy_spy(self, model, rows, **kwargs):
         greedy_rows.append(rows[0])
         return real_greedy(self, model, rows, **kwargs)
 
-    monkeypatch.setattr(gen._greedy.__class__, "__call__", greedy_spy)
+    monkeypatch.setattr(PromptCache, "greedy", greedy_spy)
     requests = [TitleRequest(r["brief"], Controls(max_chars=r["max_chars"], language=r["language"])) for r in PAIRS]
     gen(requests, num_beams=2, num_samples=0, batch_size=1)  # beams: model.generate
-    gen(requests, num_beams=1, num_samples=0, batch_size=1)  # greedy: titlegen.greedy's own loop
+    gen(requests, num_beams=1, num_samples=0, batch_size=1)  # greedy: titlegen.prompt_cache's own loop
     assert len(seen) == len(greedy_rows) == len(PAIRS)
     order = sorted(range(len(PAIRS)), key=lambda i: len(PAIRS[i]["brief"]))
     for (input_ids, attention), rows, i in zip(seen, greedy_rows, order):

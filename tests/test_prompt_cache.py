@@ -1,6 +1,7 @@
-"""The CPU greedy loop (titlegen.greedy) against ``model.generate(do_sample=False)``, token for token, on tiny
-random Qwen2 and Llama models in fp32: shared prompt head run once, rows of different lengths, rows that finish
-at different steps, the title-only n-gram ban, and the head-cache memo reused across calls."""
+"""titlegen.prompt_cache against plain ``model.generate``, token for token, on tiny random Qwen2 and Llama models in
+fp32: the greedy loop (shared prompt head run once, rows of different lengths, rows that finish at different
+steps, the title-only n-gram ban, the head-cache memo reused across calls) and beams and seeded samples from a
+prefilled cache."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import torch
 from transformers import LogitsProcessorList
 
 from titlegen.causal import NoRepeatInTitle, _mean_logprob
-from titlegen.greedy import GreedyDecoder, shared_prefix_len
+from titlegen.prompt_cache import PromptCache, expand, layout, shared_prefix_len
 from titlegen.model import load_base
 
 
@@ -63,9 +64,9 @@ def test_same_tokens_and_scores_as_generate(model_tok):
     ends = sorted({free[0][3], free[1][6]})
     with torch.inference_mode():
         want, want_scores, want_done = _reference(model, rows, ends, 10)
-    decoder = GreedyDecoder()
+    decoder = PromptCache()
     for _ in range(2):  # the second call reuses the memoised head cache; it must not have been grown in place
-        got, scores, done = decoder(model, rows, ends=ends, max_new_tokens=10,
+        got, scores, done = decoder.greedy(model, rows, ends=ends, max_new_tokens=10,
                                     processors=LogitsProcessorList([NoRepeatInTitle(0, n=2)]))
         assert got == want
         assert done == want_done and any(done) and len({len(t) for t in got}) > 1
@@ -80,10 +81,62 @@ def test_single_prompt_and_no_shared_head(model_tok):
     with torch.inference_mode():
         for batch in ([rows[1]], [rows[0][3:], rows[2]]):
             want, _, _ = _reference(model, batch, ends, 6)
-            got, _, _ = GreedyDecoder()(model, batch, ends=ends, max_new_tokens=6,
+            got, _, _ = PromptCache().greedy(model, batch, ends=ends, max_new_tokens=6,
                                         processors=LogitsProcessorList([NoRepeatInTitle(0, n=2)]))
             assert got == want
 
 
 def test_empty_batch():
-    assert GreedyDecoder()(None, [], ends=[0], max_new_tokens=4) == ([], [], [])
+    assert PromptCache().greedy(None, [], ends=[0], max_new_tokens=4) == ([], [], [])
+
+
+@pytest.mark.parametrize("mode", ["beams", "samples"])
+def test_generate_from_a_prefilled_cache_gives_the_same_tokens(model_tok, mode):
+    model, tok = model_tok
+    rows, ends = _prompts(tok), [tok.eos_token_id]
+    lay = layout(rows, ends[0])
+    assert lay.head > 0
+    k = 3
+    kwargs = dict(input_ids=lay.input_ids, attention_mask=lay.attention_mask, max_new_tokens=6, eos_token_id=ends,
+                  pad_token_id=ends[0], logits_processor=LogitsProcessorList([NoRepeatInTitle(lay.width, n=2)]))
+    if mode == "beams":
+        kwargs.update(num_beams=k, num_return_sequences=k, do_sample=False)
+    else:
+        kwargs.update(do_sample=True, top_p=0.9, temperature=0.8, top_k=0, num_return_sequences=k)
+    cache = PromptCache()
+    with torch.inference_mode():
+        torch.manual_seed(0)
+        want = model.generate(**kwargs)
+        prefilled = cache.prefill(model, lay)
+        for _ in range(2):  # the prefilled cache is copied for each call, never grown in place
+            torch.manual_seed(0)
+            got = model.generate(**kwargs, past_key_values=expand(prefilled, k))
+            assert got[:, lay.width:].tolist() == want[:, lay.width:].tolist()
+
+
+def test_rows_over_their_limit_stop_early_and_end_unfinished(tiny_causal_dir):
+    from titlegen.causal import generate_candidates
+    from titlegen.controls import Controls
+    from titlegen.prompt import control_line
+
+    model, tok = load_base(tiny_causal_dir)
+    lines = [control_line("a linen tote bag for a laptop", Controls(), language="en")] * 2
+    steps = []
+    real = PromptCache.greedy
+
+    def spy(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        steps.append([len(t) for t in out[0]])
+        return out
+
+    with torch.inference_mode():
+        free = generate_candidates(model, tok, lines, num_beams=1, num_samples=2, seed=0, max_new_tokens=24,
+                                   max_prompt_tokens=160)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(PromptCache, "greedy", spy)
+            capped = generate_candidates(model, tok, lines, num_beams=1, num_samples=2, seed=0, max_new_tokens=24,
+                                         max_prompt_tokens=160, limits=[1, 1])
+    # A random tiny model writes long gibberish: with a limit of 1 character every row is given up early.
+    assert all(n < 24 for n in steps[0])
+    assert all(score == float("-inf") for row in capped for _, _, score in row)
+    assert [len(r) for r in capped] == [len(r) for r in free] == [3, 3]

@@ -12,10 +12,13 @@ No second pass over the prompt is needed, which matters on a CPU: the prompt is 
 
 from __future__ import annotations
 
-import torch
-from transformers import LogitsProcessor, LogitsProcessorList
+from collections.abc import Callable
 
-from titlegen.greedy import GreedyDecoder
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+
+from titlegen.language import display_length
+from titlegen.prompt_cache import PromptCache, expand, layout
 from titlegen.prompt import chat_prompt, cut_prompt_ids
 
 
@@ -43,6 +46,22 @@ class NoRepeatInTitle(LogitsProcessor):
         return scores
 
 
+#: Display characters over a title's limit before a candidate is given up while it is being written.
+_CLEAN_SLACK = 8
+
+
+class OverLimit(StoppingCriteria):
+    """Stops a sampled row whose title is already over its limit (``over(line, title tokens)``), so a batch does not
+    keep decoding a title that will be dropped; the row ends unfinished (no end token), as at ``max_new_tokens``."""
+
+    def __init__(self, prompt_len: int, per_input: int, over: Callable[[int, list[int]], bool]) -> None:
+        self.prompt_len, self.per_input, self.over = prompt_len, per_input, over
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.BoolTensor:
+        rows = input_ids[:, self.prompt_len:].tolist()
+        return torch.tensor([self.over(j // self.per_input, row) for j, row in enumerate(rows)], dtype=torch.bool)
+
+
 def end_token_ids(tokenizer) -> list[int]:
     """Token ids that end a title: the chat template's end-of-turn token and the tokenizer's EOS token."""
     ids = {tokenizer.eos_token_id}
@@ -67,7 +86,8 @@ def _mean_logprob(step_logits: tuple[torch.Tensor, ...], new_tokens: torch.Tenso
 
 def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, num_samples: int, seed: int,
                         max_new_tokens: int, max_prompt_tokens: int,
-                        greedy: GreedyDecoder | None = None) -> list[list[tuple[str, str, float]]]:
+                        prompt_cache: PromptCache | None = None,
+                        limits: list[int] | None = None) -> list[list[tuple[str, str, float]]]:
     """Raw ``(text, source, mean logprob)`` candidates for each control line (see :mod:`titlegen.prompt`).
 
     Args:
@@ -77,8 +97,10 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
         seed: torch seed of the sampling.
         max_new_tokens: generation length limit (tokens).
         max_prompt_tokens: prompts are cut to this many tokens (keeping their end, where the cue is).
-        greedy: the decoder for ``num_beams == 1`` (keep one per model so its prompt-head memo is reused); a fresh
-            one when not given.
+        prompt_cache: runs the prompts once for every beam and sample, and decodes greedy titles (keep one per
+            model so its memo of the prompts' shared head is reused); a fresh one when not given.
+        limits: each line's title limit (display characters): greedy rows and samples that are already well over
+            it stop early (they would be dropped as over the limit anyway); None: no early stop.
 
     Returns:
         One list per line, in order. A candidate that did not finish within ``max_new_tokens`` (or does not
@@ -88,13 +110,19 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
                           max_prompt_tokens) for line in lines]
     ends = end_token_ids(tokenizer)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else ends[0]
-    width = max(len(row) for row in ids)
-    # Left padding: every prompt ends where generation starts.
-    input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in ids])
-    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in ids])
-    common = dict(input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=max_new_tokens,
+    prompts = prompt_cache or PromptCache()
+    # [shared head][left pads][own tail]: every prompt ends where generation starts, and the head runs once.
+    lay = layout(ids, pad)
+    width = lay.width
+    common = dict(input_ids=lay.input_ids, attention_mask=lay.attention_mask, max_new_tokens=max_new_tokens,
                   eos_token_id=ends, pad_token_id=pad, return_dict_in_generate=True,
                   logits_processor=LogitsProcessorList([NoRepeatInTitle(width, n=2)]))
+    # The prompts run once here; generate() would run each once per beam or sample.
+    prefilled = prompts.prefill(model, lay) if num_beams > 1 or num_samples > 0 else None
+
+    def over(line: int, tokens: list[int]) -> bool:
+        # The slack covers what cleaning strips later (a "标题：" label, quotes), so no keepable title is stopped.
+        return display_length(tokenizer.decode(tokens, skip_special_tokens=True)) > limits[line] + _CLEAN_SLACK
     # No repetition penalty or n-gram ban of transformers': in a decoder-only model they count the prompt too, and
     # would push the title away from the brief's own words; NoRepeatInTitle bans repeats within the title only.
     out: list[list[tuple[str, str, float]]] = [[] for _ in lines]
@@ -111,14 +139,15 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
 
     if num_beams > 1:
         gen = model.generate(**common, num_beams=num_beams, num_return_sequences=num_beams, early_stopping=True,
-                             length_penalty=1.0, output_scores=True, do_sample=False)
+                             length_penalty=1.0, output_scores=True, do_sample=False,
+                             past_key_values=expand(prefilled, num_beams))
         add(gen.sequences, num_beams, "beam", gen.sequences_scores.tolist())
     elif num_beams == 1:
         # Our own loop, not generate(): it runs the prompts' shared head once and drops finished rows (see
-        # titlegen.greedy); same tokens, about twice the throughput on a CPU.
-        tokens, scores, done = (greedy or GreedyDecoder())(
+        # titlegen.prompt_cache); same tokens, about twice the throughput on a CPU.
+        tokens, scores, done = prompts.greedy(
             model, ids, ends=ends, max_new_tokens=max_new_tokens,
-            processors=LogitsProcessorList([NoRepeatInTitle(0, n=2)]))
+            processors=LogitsProcessorList([NoRepeatInTitle(0, n=2)]), give_up=over if limits else None)
         for j, (toks, score, fin) in enumerate(zip(tokens, scores, done)):
             text = tokenizer.decode(toks, skip_special_tokens=True)
             ok = fin and "\ufffd" not in text
@@ -126,6 +155,9 @@ def generate_candidates(model, tokenizer, lines: list[str], *, num_beams: int, n
     if num_samples > 0:
         torch.manual_seed(seed)
         gen = model.generate(**common, do_sample=True, top_p=0.9, temperature=0.8, top_k=0,
-                             num_return_sequences=num_samples, output_logits=True)
+                             num_return_sequences=num_samples, output_logits=True,
+                             past_key_values=expand(prefilled, num_samples),
+                             stopping_criteria=StoppingCriteriaList([OverLimit(width, num_samples, over)])
+                             if limits else None)
         add(gen.sequences, num_samples, "sample", _mean_logprob(gen.logits, gen.sequences[:, width:], ends))
     return out

@@ -30,10 +30,10 @@ from titlegen.clickbait import ranking_score
 from titlegen.controls import Controls, encode_source, get_style
 from titlegen.diversity import dpp_select
 from titlegen.errors import ConfigError
-from titlegen.greedy import GreedyDecoder
 from titlegen.language import resolve_language
 from titlegen.model import is_causal
 from titlegen.prompt import control_line
+from titlegen.prompt_cache import PromptCache
 from titlegen.request import (MAX_BRIEF_CHARS, TitleCandidate, TitleRequest, contradiction_notes, cut_to_limit,
                               lead_fallback, lead_title, points_titles, validate_request)
 from titlegen.relevance import rank_by_score
@@ -116,7 +116,7 @@ class TitleGenerator:
         self.click_model = click_model
         self.max_source_tokens = max_source_tokens
         self.max_title_tokens = max_title_tokens
-        self._greedy = GreedyDecoder()  # its memo holds the prompt head's cache for *this* model
+        self._prompts = PromptCache()  # its memo holds the prompt head's cache for *this* model
         self.diversity = diversity
         self.fluency_margin = fluency_margin
         self.relevance_floor = relevance_floor
@@ -203,7 +203,8 @@ class TitleGenerator:
                      for r in batch]
             return generate_candidates(self.model, self.tokenizer, lines, num_beams=num_beams,
                                        num_samples=num_samples, seed=seed, max_new_tokens=self.max_title_tokens,
-                                       max_prompt_tokens=self.max_source_tokens, greedy=self._greedy)
+                                       max_prompt_tokens=self.max_source_tokens, prompt_cache=self._prompts,
+                                       limits=[r.controls.limit for r in batch])
         sources = [encode_source(r.brief, r.controls) for r in batch]
         tokens = self.tokenizer(sources, truncation=True, max_length=self.max_source_tokens, padding=True,
                                 return_tensors="pt")
