@@ -8,6 +8,7 @@ what it removed, it does not shift the words).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from crossmodal_match.errors import ConfigError
 
 #: Bumped when a field changes meaning; a stored transcript of another version is re-made, never misread.
 TRANSCRIPT_VERSION = 1
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 NO_SPEECH = "no speech was heard in this clip (music, silence or noise only), so it has no transcript or captions"
 
 
@@ -104,6 +106,23 @@ class Transcript:
     def words(self) -> tuple[Word, ...]:
         """Every word of every segment, in time order."""
         return tuple(w for s in self.segments for w in s.words)
+
+    def gist(self, *, max_chars: int = 120) -> str:
+        """What the clip is about, extractively: its first whole sentences within ``max_chars`` characters (a
+        first sentence longer than that is cut at a word boundary, or anywhere in Chinese). "" without speech."""
+        text = self.text
+        if len(text) <= max_chars:
+            return text
+        out = ""
+        for sentence in (s.strip() for s in _SENTENCE_END.split(text) if s.strip()):
+            joined = f"{out} {sentence}".strip() if self.language not in ("zh", "ja", "yue") else out + sentence
+            if len(joined) > max_chars:
+                break
+            out = joined
+        if not out:
+            cut = text[:max_chars]
+            out = cut.rsplit(" ", 1)[0] if " " in cut else cut
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the layout of ``transcript.json`` and of ``draft.json``'s ``transcript``)."""

@@ -1,4 +1,6 @@
-"""SubRip (.srt) captions of a draft, from its title and caption overlays, so platforms can show them as text.
+"""SubRip (.srt) and WebVTT (.vtt) captions of a draft, from its title and caption overlays, so platforms and
+players can show them as text. Where the template captions the footage's speech, the caption overlays are the
+word-timed cues of ``templates.speech_captions``, so these files carry what was said.
 
 Cards (intro/outro/numbered) are picture, not speech or description, so they stay out of the captions.
 """
@@ -24,17 +26,16 @@ def srt_timestamp(t_s: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d},{ms:03d}"
 
 
-def srt_text(timeline: Timeline) -> str:
-    """The .srt content for a timeline's title and caption overlays, in order of start time.
+def vtt_timestamp(t_s: float) -> str:
+    """``HH:MM:SS.mmm`` for a time in seconds (WebVTT's form of :func:`srt_timestamp`)."""
+    return srt_timestamp(t_s).replace(",", ".")
+
+
+def caption_cues(timeline: Timeline) -> list[tuple[float, float, list[str]]]:
+    """The timeline's title and caption overlays as ``(start_s, end_s, lines)``, in order of start time.
 
     Overlays are clamped to ``[0, duration_s]``; empty or zero-length ones are skipped; blank lines inside a text
-    are removed (a blank line ends an SRT cue).
-
-    Args:
-        timeline: the draft.
-
-    Returns:
-        SRT text (``\\n`` line ends; empty string when there is nothing to caption).
+    are removed (a blank line ends a cue in both formats).
     """
     cues = []
     shown = sorted((o for o in timeline.overlays if o.kind in CAPTION_KINDS), key=lambda o: (o.start_s, o.end_s))
@@ -43,17 +44,40 @@ def srt_text(timeline: Timeline) -> str:
         lines = [line.strip() for line in overlay.text.splitlines() if line.strip()]
         if lines and round(end * 1000) > round(start * 1000):
             cues.append((start, end, lines))
+    return cues
+
+
+def srt_text(timeline: Timeline) -> str:
+    """The .srt content of :func:`caption_cues` (``\\n`` line ends; empty when there is nothing to caption)."""
     blocks = [f"{i}\n{srt_timestamp(start)} --> {srt_timestamp(end)}\n" + "\n".join(lines) + "\n"
-              for i, (start, end, lines) in enumerate(cues, start=1)]
+              for i, (start, end, lines) in enumerate(caption_cues(timeline), start=1)]
     return "\n".join(blocks)
 
 
+def vtt_text(timeline: Timeline) -> str:
+    """The .vtt content of :func:`caption_cues`: the ``WEBVTT`` header, then one block per cue ("-->" inside a
+    text, which would end a cue's timing line, is written "->")."""
+    blocks = [f"{vtt_timestamp(start)} --> {vtt_timestamp(end)}\n" + "\n".join(l.replace("-->", "->") for l in lines)
+              + "\n" for start, end, lines in caption_cues(timeline)]
+    return "\n".join(["WEBVTT\n", *blocks])
+
+
 def write_srt(timeline: Timeline, out_path: str | os.PathLike[str]) -> Path:
-    """Write the draft's captions as a UTF-8 .srt file, atomically (temp file in the same folder + ``os.replace``).
+    """Write the draft's captions as a UTF-8 .srt file (see :func:`write_captions`)."""
+    return write_captions(srt_text(timeline), out_path)
+
+
+def write_vtt(timeline: Timeline, out_path: str | os.PathLike[str]) -> Path:
+    """Write the draft's captions as a UTF-8 .vtt file (see :func:`write_captions`)."""
+    return write_captions(vtt_text(timeline), out_path)
+
+
+def write_captions(text: str, out_path: str | os.PathLike[str]) -> Path:
+    """Write caption text as UTF-8, atomically (temp file in the same folder + ``os.replace``).
 
     Args:
-        timeline: the draft.
-        out_path: the .srt file to write; its folder must exist.
+        text: from :func:`srt_text` or :func:`vtt_text`.
+        out_path: the file to write; its folder must exist.
 
     Returns:
         ``out_path`` as a Path.
@@ -68,7 +92,7 @@ def write_srt(timeline: Timeline, out_path: str | os.PathLike[str]) -> Path:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(srt_text(timeline))
+                handle.write(text)
             os.replace(tmp, out)  # readers see the old file or the whole new one
         finally:
             if os.path.exists(tmp):

@@ -6,7 +6,9 @@ the studio and batch jobs share one path. A draft folder holds ``draft.json`` (c
 their reasons, the analyses, the timeline), ``draft.mp4``, ``captions.srt`` and ``cover.jpg``; it is assembled
 under a temporary name and renamed into place, so a failed or cancelled draft leaves nothing half-written.
 ``rerender`` rebuilds a draft after an edit (title, caption, template or music) from its stored analyses, without
-analysing the footage again.
+analysing the footage again. With a transcriber, each video's speech is transcribed (``draft.json`` keeps the
+transcripts, so a re-render never transcribes again), templates that caption speech burn in the spoken words, the
+captions are also written as ``captions.vtt``, and an empty brief is replaced by the gist of what was said.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from templates.errors import TemplateError
 
 DRAFT_VERSION = 1
 DRAFT_FILE, VIDEO_FILE, CAPTIONS_FILE, COVER_FILE = "draft.json", "draft.mp4", "captions.srt", "cover.jpg"
+VTT_FILE = "captions.vtt"
 # Share of the progress bar each stage gets (rendering dominates wall time).
-_STAGES = (("analyse footage", 0.0, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4), ("timeline", 0.4, 0.45),
+_STAGES = (("analyse footage", 0.0, 0.12), ("transcribe", 0.12, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4), ("timeline", 0.4, 0.45),
            ("render", 0.45, 0.97), ("captions and cover", 0.97, 1.0))
 
 Progress = Callable[[float, str], None]
@@ -42,6 +45,7 @@ class Draft:
         video, captions, cover, manifest: paths of ``draft.mp4``, ``captions.srt``, ``cover.jpg``, ``draft.json``.
         template, music_id, title, copy: the picks.
         notes: what the draft maker wants the creator to know (e.g. visual semantics off).
+        subtitles: path of ``captions.vtt`` (WebVTT, the same cues as ``captions``).
     """
 
     draft_id: str
@@ -55,6 +59,7 @@ class Draft:
     title: str
     copy: str
     notes: tuple[str, ...] = ()
+    subtitles: Path | None = None
 
 
 class _Reporter:
@@ -116,12 +121,13 @@ def _titles(generator, brief: str, controls) -> tuple[list[dict[str, Any]], str]
 def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, template=None, generator, matcher,
                out_dir: str | os.PathLike, on_progress: Progress | None = None, controls=None,
                title: str | None = None, copy: str | None = None, music_id: str | None = None,
-               preview: bool = False, cancel=None, draft_id: str | None = None) -> Draft:
+               preview: bool = False, cancel=None, draft_id: str | None = None, transcriber=None) -> Draft:
     """Make one draft: analyse the footage, match music/copy/template, write titles, cut on the beat, render.
 
     Args:
         footage_paths: the creator's clips and/or photos, in order.
-        brief: the one-line description (not empty).
+        brief: the one-line description; may be empty when a transcriber hears speech in the footage (the gist
+            of what was said becomes the brief, and the notes say so).
         template: a template name or ``TemplateSpec``; None takes the matcher's best.
         generator: a ``titlegen.TitleGenerator`` (anything called as ``generator([brief], num_titles=, controls=)``
             returning candidates with ``text``, ``source``, ``logprob``, ``predicted_ctr``,
@@ -134,22 +140,30 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
         preview: a fast low-resolution render.
         cancel: a ``threading.Event`` or callable; when set, the render stops and nothing is kept.
         draft_id: folder name; None: a new uuid.
+        transcriber: a ``crossmodal_match.speech.Transcriber`` (anything with ``transcribe(path)`` returning a
+            ``crossmodal_match.transcript.Transcript``); None: the footage's speech is not read.
 
     Returns:
         the ``Draft``.
 
     Raises:
-        TemplateError: an empty brief, no usable footage, nothing to pick; RenderError / RenderCancelled from
-            the renderer; the matcher's ``InvalidMediaError`` for a bad file. The draft folder exists only on
-            success.
+        TemplateError: an empty brief (and no speech heard to stand in for it), no usable footage, nothing to
+            pick; RenderError / RenderCancelled from the renderer; the matcher's ``InvalidMediaError`` for a bad
+            file; the transcriber's ``ModelLoadError`` when its model cannot be loaded. The draft folder exists
+            only on success.
     """
-    if not isinstance(brief, str) or not brief.strip():
+    if not isinstance(brief, str) or (not brief.strip() and transcriber is None):
         raise TemplateError("the brief is empty: describe the post in one line (it drives titles and matching)")
     if not footage_paths:
         raise TemplateError("no footage: upload at least one clip or photo")
     report = _Reporter(on_progress)
     report.stage("analyse footage")
     footage = matcher.analyze_footage([str(p) for p in footage_paths])
+    report.stage("transcribe")
+    transcripts, speech_notes = _transcribe(transcriber, footage_paths, footage, report)
+    if not brief.strip():
+        brief = _brief_from_speech(transcripts)
+        speech_notes.append(f"the brief was empty, so titles, copy and music follow what was said: {brief!r}")
     report.stage("match")
     result = matcher.match(footage, brief)
     if not result.templates and template is None:
@@ -166,8 +180,8 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
     titles, titles_summary = _titles(generator, brief, controls)
     state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
              "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
-             "titles_summary": titles_summary,
-             "notes": list(result.notes) + template_notes}
+             "titles_summary": titles_summary, "transcripts": transcripts,
+             "notes": list(result.notes) + template_notes + speech_notes}
     state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None}
     picks = {"template": spec.name, "title": title if title is not None else (titles[0]["text"] if titles else ""),
              "copy": copy if copy is not None else (result.copy[0].title if result.copy else "")}
@@ -175,11 +189,52 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
                   report=report, cancel=cancel)
 
 
+def _transcribe(transcriber, footage_paths, footage, report: _Reporter) -> tuple[dict[str, dict], list[str]]:
+    """Each video's transcript (as ``Transcript.to_dict()``) by path, and notes on clips that gave none."""
+    from crossmodal_match.errors import InvalidMediaError, NoAudioError
+
+    transcripts, notes = {}, []
+    if transcriber is None:
+        return transcripts, notes
+    videos = [str(p) for p, f in zip(footage_paths, footage) if f.kind == "video"]
+    for k, path in enumerate(videos):
+        name = Path(path).name
+        try:
+            transcript = transcriber.transcribe(path)
+        except NoAudioError:
+            notes.append(f"{name} has no audio track: nothing to transcribe or caption from it")
+            continue
+        except InvalidMediaError as exc:  # the picture may be fine when the sound is not; the draft goes on
+            notes.append(f"the sound of {name} cannot be read ({exc.reason}): no captions from it")
+            continue
+        transcripts[path] = transcript.to_dict()
+        notes.extend(f"{name}: {n}" for n in transcript.notes)
+        report.stage("transcribe", (k + 1) / len(videos))
+    return transcripts, notes
+
+
+def _brief_from_speech(transcripts: dict[str, dict]) -> str:
+    """The gist of the footage's speech, for a draft whose brief was left empty.
+
+    Raises:
+        TemplateError: nothing was said either.
+    """
+    from crossmodal_match.transcript import Transcript
+
+    heard = [Transcript.from_dict(t) for t in transcripts.values()]
+    gist = next((t.gist() for t in heard if t.has_speech), "")
+    if not gist:
+        raise TemplateError("the brief is empty and no speech was heard in the footage: describe the post in one "
+                            "line (it drives titles and matching)")
+    return gist
+
+
 def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: bool, report: _Reporter,
            cancel) -> Draft:
     from crossmodal_match.audio import MusicAnalysis
     from crossmodal_match.footage import Footage
-    from templates.captions import write_srt
+    from crossmodal_match.transcript import Transcript
+    from templates.captions import write_srt, write_vtt
     from templates.placement import build_timeline
     from templates.registry import get_template
     from templates.render import render, render_cover
@@ -189,7 +244,9 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
     analysis = MusicAnalysis.from_dict(music["analysis"]) if music.get("analysis") else None
     timeline = build_timeline(get_template(picks["template"]), [Footage.from_dict(f) for f in state["footage"]],
                               analysis, picks["title"], picks["copy"], music_path=music.get("path"),
-                              footage_paths=state["footage_paths"], preview=preview)
+                              footage_paths=state["footage_paths"], preview=preview,
+                              transcripts={p: Transcript.from_dict(t)
+                                           for p, t in state.get("transcripts", {}).items()})
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / draft_id
     work = out_dir / f".{draft_id}.{uuid.uuid4().hex[:6]}.tmp"
@@ -201,13 +258,14 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
                on_progress=lambda f, _stage: report.stage("render", f))
         report.stage("captions and cover")
         write_srt(timeline, work / CAPTIONS_FILE)
+        write_vtt(timeline, work / VTT_FILE)
         render_cover(timeline, work / COVER_FILE)
         manifest = {"version": DRAFT_VERSION, "draft_id": draft_id, "updated_at": time.time(), "preview": preview,
                     "picks": picks, **state, "timeline": timeline.to_dict()}
         (work / DRAFT_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
                                        encoding="utf-8")
         if final.is_dir():
-            for name in (VIDEO_FILE, CAPTIONS_FILE, COVER_FILE, DRAFT_FILE):
+            for name in (VIDEO_FILE, CAPTIONS_FILE, VTT_FILE, COVER_FILE, DRAFT_FILE):
                 os.replace(work / name, final / name)
             work.rmdir()
         else:
@@ -217,7 +275,8 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
         raise
     report.done()
     return Draft(draft_id, final, final / VIDEO_FILE, final / CAPTIONS_FILE, final / COVER_FILE, final / DRAFT_FILE,
-                 picks["template"], music.get("id"), picks["title"], picks["copy"], tuple(state.get("notes", ())))
+                 picks["template"], music.get("id"), picks["title"], picks["copy"], tuple(state.get("notes", ())),
+                 final / VTT_FILE)
 
 
 def load_draft(folder: str | os.PathLike) -> dict[str, Any]:
@@ -261,6 +320,7 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
     picks.update({k: v for k, v in (("title", title), ("copy", copy), ("template", template)) if v is not None})
     state = {k: data[k] for k in ("brief", "footage_paths", "footage", "match", "titles", "music", "notes")}
     state["titles_summary"] = data.get("titles_summary", "")  # drafts made before it was recorded lack it
+    state["transcripts"] = data.get("transcripts", {})  # kept from make_draft: an edit never transcribes again
     if music_id is not None and music_id != data["music"]["id"]:
         if matcher is None:
             raise TemplateError(f"cannot swap the music to {music_id!r} without the matcher that knows the track; "

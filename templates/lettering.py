@@ -107,7 +107,7 @@ def _fit(text: str, path: Path, *, size_px: int, stroke_px: int, padded: bool,
     box_w, box_h = box_size
     font_px = max(MIN_FONT_PX, size_px)
     while True:
-        font = _font(path, font_px)
+        font = font_at(path, font_px)
         pad = round(BACKGROUND_PAD * font_px) if padded else 0
         lines = wrap_text(text, font=font, max_width_px=max(1, box_w - 2 * (pad + stroke_px)))
         line_px = sum(font.getmetrics())
@@ -231,5 +231,6 @@ def _colour(text: str, overlay: TextOverlay) -> tuple[int, ...]:
 
 
 @functools.lru_cache(maxsize=32)
-def _font(path: Path, size_px: int) -> ImageFont.FreeTypeFont:
+def font_at(path: Path, size_px: int) -> ImageFont.FreeTypeFont:
+    """The font file at ``size_px`` pixels (cached: captions and every overlay measure with the same objects)."""
     return ImageFont.truetype(str(path), size_px)

@@ -89,7 +89,8 @@ def _title(spec: TemplateSpec, grid: BeatGrid, title: str, *, intro_end: int, ou
 def _captions(spec: TemplateSpec, grid: BeatGrid, copy: str, *, first: int, end: int) -> list[TextOverlay]:
     """The whole copy between the cards, or one sentence at a time on equal runs of beats."""
     rule = spec.caption
-    chunks = split_sentences(copy) if rule.mode == "sentences" else [copy]
+    # "speech" captions replace these when the footage speaks (placement.build_timeline); the copy is the fallback
+    chunks = split_sentences(copy) if rule.mode in ("sentences", "speech") else [copy]
     n_beats = end - first
     if n_beats < 1 or not chunks:
         return []

@@ -26,7 +26,7 @@ Pure data: no file is opened here; ``templates.render`` turns the timeline into 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from crossmodal_match.audio import MusicAnalysis
@@ -35,7 +35,8 @@ from templates.beatgrid import BeatGrid, Sections, plan_grid
 from templates.errors import TimelineError
 from templates.overlays import build_overlays
 from templates.spec import TemplateSpec
-from templates.timeline import AudioTrack, Timeline, TimelineClip
+from templates.speech_captions import caption_cues, words_on_timeline
+from templates.timeline import AudioTrack, TextOverlay, Timeline, TimelineClip
 
 _TOL_S = 1e-6
 _REFRAME_REASONS = {
@@ -56,7 +57,8 @@ class _Piece:
 
 def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicAnalysis | None, title: str,
                    copy: str, *, music_path: str | None, footage_paths: Sequence[str] | None = None,
-                   draft_s: float | None = None, preview: bool = False) -> Timeline:
+                   draft_s: float | None = None, preview: bool = False,
+                   transcripts: Mapping[str, object] | None = None) -> Timeline:
     """Cut footage on the beat of a track, the way a template says (see the module docstring for the rules).
 
     Args:
@@ -72,6 +74,9 @@ def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicA
             clamped to the range. Either way it is rounded to whole bars.
         preview: the draft is for a preview render; only recorded in ``meta["preview"]``: the timeline is the
             same either way (same size, cuts and text), and ``templates.render`` makes a preview small and fast.
+        transcripts: source file -> its ``crossmodal_match.transcript.Transcript``; a template whose caption mode
+            is ``"speech"`` then captions the words the clips play instead of the copy (``meta["captions"]``
+            says which it did and why).
 
     Returns:
         Timeline: clips covering ``[0, duration_s]``, the music window with the template's fades, the overlays,
@@ -97,18 +102,40 @@ def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicA
     cuts = _planned_cuts(spec, grid, sections)
     pieces = _fill(grid, cuts, footage, _groups(usable, sections), sections)
     overlays = build_overlays(spec, grid, sections, title=title, copy=copy, cuts=cuts)
+    clips = tuple(_clips(spec, grid, pieces, footage, sources))
+    overlays, captions_meta = _spoken_captions(spec, clips, overlays, transcripts or {}, end_s=grid.duration_s)
     shown = title.strip()
     meta = {"grid": grid.source, "tempo_bpm": grid.tempo_bpm, "bars": len(grid.bars) - 1,
             "sections_bars": sections.bar_counts(), "window_s": list(grid.window_s) if grid.window_s else None,
             "reframe": _reframe_meta(spec), "title_shown": bool(shown) and any(shown in o.text for o in overlays),
             "caption_shown": any(o.kind == "caption" for o in overlays), "shots_reused": _reuses(pieces),
-            "skipped_footage": [sources[i] for i in skipped], "preview": preview,
-            "notes": [*grid.notes, *sections.notes, *_group_notes(usable, sections)]}
+            "skipped_footage": [sources[i] for i in skipped], "preview": preview, "captions": captions_meta,
+            "notes": [*grid.notes, *sections.notes, *_group_notes(usable, sections),
+                      *([captions_meta["note"]] if captions_meta.get("note") else [])]}
     return Timeline(template=spec.name, width=spec.width, height=spec.height, fps=spec.fps,
                     duration_s=grid.duration_s,
-                    clips=tuple(_clips(spec, grid, pieces, footage, sources)),
+                    clips=clips,
                     audio=_audio(spec, grid, music_path=music_path) if music is not None else None,
                     overlays=tuple(overlays), beats_s=grid.beats_s, meta=meta)
+
+
+def _spoken_captions(spec: TemplateSpec, clips: Sequence[TimelineClip], overlays: list[TextOverlay],
+                     transcripts: Mapping[str, object], *, end_s: float) -> tuple[list[TextOverlay], dict]:
+    """The overlays with the copy's captions replaced by the spoken words' cues, where the template asks for
+    speech and the clips play some; plus what was done, for ``meta["captions"]``."""
+    if spec.caption.mode != "speech":
+        return overlays, {"source": "copy"}
+    words = words_on_timeline(clips, transcripts)
+    if not words:
+        why = ("no transcript was made" if not transcripts else
+               "no speech was heard in the footage" if not any(t.has_speech for t in transcripts.values()) else
+               "the cut shows none of the footage's spoken words")
+        return overlays, {"source": "copy", "note": f"captions show the copy line: {why}"}
+    cues = caption_cues(words, style=spec.caption.style, box=spec.caption.placement.box,
+                        frame_size=(spec.width, spec.height), end_s=end_s)
+    kept = [o for o in overlays if o.kind != "caption"]
+    return sorted(kept + cues, key=lambda o: (o.start_s, o.kind)), {"source": "speech", "cues": len(cues),
+                                                                     "words": len(words)}
 
 
 def _audio(spec: TemplateSpec, grid: BeatGrid, *, music_path: str) -> AudioTrack:
@@ -221,6 +248,9 @@ def _fill(grid: BeatGrid, cuts: list[int], footage: Sequence[Footage], groups: l
 def _clips(spec: TemplateSpec, grid: BeatGrid, pieces: list[_Piece], footage: Sequence[Footage],
            sources: list[str]) -> list[TimelineClip]:
     clips, photos_seen = [], 0
+    # Speech-led templates play each shot on from where it last stopped, so the talk runs in order instead of
+    # repeating the middle of a long take at every cut.
+    resume: dict[tuple[int, int], float] | None = {} if spec.caption.mode == "speech" else None
     for n, piece in enumerate(pieces):
         f = footage[piece.item]
         start_s, end_s = grid.beats_s[piece.first], grid.beats_s[piece.last]
@@ -230,6 +260,9 @@ def _clips(spec: TemplateSpec, grid: BeatGrid, pieces: list[_Piece], footage: Se
             photos_seen += 1
         else:
             src_start_s, motion = _video_window(f, piece.shot, length_s=length_s), "none"
+            if resume is not None:
+                src_start_s = _continued_window(f, piece.shot, resume, item=piece.item, length_s=length_s,
+                                                fallback_s=src_start_s)
         transition, transition_s = _transition(spec, n, length_s=length_s,
                                                previous_s=clips[-1].end_s - clips[-1].start_s if clips else 0.0)
         clips.append(TimelineClip(source=sources[piece.item], kind=f.kind, src_start_s=src_start_s,
@@ -247,6 +280,17 @@ def _video_window(footage: Footage, shot: Shot, *, length_s: float) -> float:
         # The middle of a shot is steadier than its edges, where the camera starts and stops.
         return shot.start_s + (shot_s - length_s) / 2
     return max(0.0, min(shot.start_s, footage.duration_s - length_s))
+
+
+def _continued_window(footage: Footage, shot: Shot, resume: dict[tuple[int, int], float], *, item: int,
+                      length_s: float, fallback_s: float) -> float:
+    """Where a speech-led slot starts: where this shot last stopped (its start the first time), running on past
+    the shot's end within the same take; ``fallback_s`` once the take is used up. Records where the slot stops."""
+    start = resume.get((item, shot.index), shot.start_s)
+    if start + length_s > footage.duration_s + 1e-6:
+        start = fallback_s
+    resume[(item, shot.index)] = start + length_s
+    return start
 
 
 def _photo_motion(motion: str, photos_seen: int) -> str:

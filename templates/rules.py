@@ -20,7 +20,7 @@ from templates.timeline import ANIMATIONS, TRANSITIONS, Grade, TextStyle
 
 UNITS = ("beat", "bar")
 ANCHORS = ("top", "middle", "bottom")
-CAPTION_MODES = ("whole", "sentences")
+CAPTION_MODES = ("whole", "sentences", "speech")
 LABEL_MODES = ("numbered", "parts")
 ALIGNS = ("center", "left", "right")
 BEATS_PER_BAR = 4  # the pace of a card assumes 4/4, like crossmodal_match.audio
@@ -224,7 +224,9 @@ class TitleRule:
 
 @dataclass(frozen=True)
 class CaptionRule:
-    """The caption (the post's copy): ``"whole"`` for one overlay, ``"sentences"`` to show it a sentence at a time."""
+    """The caption: the post's copy as one overlay (``"whole"``) or a sentence at a time (``"sentences"``), or
+    ``"speech"``: the footage's spoken words, word-timed (``templates.speech_captions``); a draft without speech
+    then shows the copy a sentence at a time."""
 
     style: TextStyle = TextStyle(size=0.035)
     placement: Placement = Placement()

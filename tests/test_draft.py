@@ -72,7 +72,8 @@ def test_one_click_draft_writes_the_whole_folder(media, matcher, tmp_path):
     seen = []
     draft = make_draft([clip, still], "a calm day at the lake", generator=fake_generator, matcher=matcher,
                        out_dir=tmp_path, preview=True, on_progress=lambda f, s: seen.append((f, s)))
-    assert {p.name for p in draft.folder.iterdir()} == {"draft.json", "draft.mp4", "captions.srt", "cover.jpg"}
+    assert {p.name for p in draft.folder.iterdir()} == {"draft.json", "draft.mp4", "captions.srt", "captions.vtt",
+                                                        "cover.jpg"}
     assert draft.title == "Golden hour at the lake" and draft.music_id == "beat.wav"
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and fractions.count(1.0) == 1

@@ -297,7 +297,8 @@ def test_the_real_model_hears_synthetic_english_with_word_times(tmp_path):
     transcript = transcriber.transcribe(clip)
     assert transcript.language == "en" and word_error_rate(SENTENCE, transcript.text) <= 0.1
     starts = [w.start_s for w in transcript.words]
-    assert starts == sorted(starts) and 0.8 < starts[0] < 1.5
+    # Whisper places the first word up to ~0.3 s early; VAD dropping the silence would put it near 0
+    assert starts == sorted(starts) and 0.5 < starts[0] < 1.5
 
 
 @pytest.mark.slow

@@ -1,0 +1,225 @@
+"""Word-timed captions: words carried onto the draft's clock, cues of at most two lines that fit the frame, the
+talking-head template burning in speech instead of the copy, SRT and WebVTT, and drafts that keep transcripts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from crossmodal_match.errors import NoAudioError
+from crossmodal_match.transcript import NO_SPEECH, Segment, Transcript, Word
+from templates import TemplateError
+from templates.captions import srt_text, vtt_text
+from templates.draft import load_draft, make_draft, rerender
+from templates.fonts import font_path
+from templates.lettering import font_at, wrap_text
+from templates.registry import get_template
+from templates.speech_captions import MAX_CUE_S, SpokenWord, caption_cues, words_on_timeline
+from templates.timeline import TextStyle, TimelineClip
+from tests.test_templates import _build, _video
+
+EN = ("Today I will show you how to make a quick tomato pasta in fifteen minutes. First boil the water and salt it "
+      "well. Then slice the garlic very thin and fry it gently in olive oil until it turns golden.")
+ZH = "今天教大家做一道十五分钟就能完成的番茄意面。先把水烧开再加盐。然后把大蒜切成薄片用橄榄油小火慢慢煎到金黄。"
+
+
+def transcript_of(text: str, *, language: str = "en", start_s: float = 0.5, word_s: float = 0.3,
+                  pause_after_sentence_s: float = 0.2) -> Transcript:
+    """Evenly timed words (Latin words with a leading space, Chinese one character each), a segment a sentence."""
+    segments, t = [], start_s
+    sentences = [s for s in text.replace("。", "。|").replace(". ", ".|").split("|") if s]
+    for sentence in sentences:
+        units = list(sentence) if language == "zh" else [f" {w}" for w in sentence.split()]
+        words = []
+        for unit in units:
+            words.append(Word(t, t + word_s * 0.9, unit, 0.9))
+            t += word_s
+        segments.append(Segment(words[0].start_s, words[-1].end_s, sentence.strip(), tuple(words)))
+        t += pause_after_sentence_s
+    return Transcript(language, 0.99, t + 1.0, t - start_s, tuple(segments), "test")
+
+
+def clip(source, src_start, src_end, start, kind="video") -> TimelineClip:
+    return TimelineClip(source=source, kind=kind, src_start_s=src_start, src_end_s=src_end, start_s=start,
+                        end_s=start + src_end - src_start)
+
+
+# --- words onto the draft's clock ---------------------------------------------------------------------------------
+
+
+def test_words_follow_the_clip_that_plays_them():
+    t = Transcript("en", 1, 10, 5, (Segment(1.0, 6.0, "a b c", (Word(1.0, 1.4, " a"), Word(3.0, 3.4, " b"),
+                                                                  Word(5.0, 5.4, " c"))),), "m")
+    clips = [clip("/v.mp4", 4.5, 6.0, 0.0), clip("/photo.jpg", 0, 2, 1.5, kind="photo"), clip("/v.mp4", 0.5, 2.0, 3.5)]
+    words = words_on_timeline(clips, {"/v.mp4": t, "/photo.jpg": t})
+    assert [(w.text, w.start_s, w.clip) for w in words] == [(" c", 0.5, 0), (" a", 4.0, 2)]  # " b" is not shown
+    assert words_on_timeline(clips, {}) == []
+
+
+# --- cues ---------------------------------------------------------------------------------------------------------
+
+STYLE = get_template("talking-head-captions").caption.style
+BOX = get_template("talking-head-captions").caption.placement.box
+FRAME = (1080, 1920)
+
+
+def _lines(text: str) -> list[str]:
+    font = font_at(font_path(STYLE.font), round(STYLE.size * FRAME[1]))
+    stroke = round(STYLE.stroke * FRAME[1])
+    return wrap_text(text, font=font, max_width_px=round(BOX[2] * FRAME[0]) - 2 * stroke)
+
+
+@pytest.mark.parametrize("text, language", [(EN, "en"), (ZH, "zh")])
+def test_cues_have_at_most_two_lines_inside_the_frame_and_never_overlap(text, language):
+    words = words_on_timeline([clip("/v.mp4", 0, 60, 0)], {"/v.mp4": transcript_of(text, language=language)})
+    cues = caption_cues(words, style=STYLE, box=BOX, frame_size=FRAME, end_s=60.0)
+    assert len(cues) >= 5
+    glue = "" if language == "zh" else " "
+    assert glue.join(c.text for c in cues) == (text if language == "en" else text)
+    font = font_at(font_path(STYLE.font), round(STYLE.size * FRAME[1]))
+    for cue in cues:
+        lines = _lines(cue.text)
+        assert len(lines) <= 2 and all(font.getlength(line) <= BOX[2] * FRAME[0] for line in lines), lines
+        assert cue.kind == "caption" and cue.end_s - cue.start_s <= MAX_CUE_S + 1.0
+    assert all(a.end_s <= b.start_s for a, b in zip(cues, cues[1:]))
+
+
+def test_a_cue_ends_at_a_sentence_a_pause_or_a_cut():
+    words = [SpokenWord(0.0, 0.3, " Hi.", 0), SpokenWord(0.4, 0.7, " One", 0), SpokenWord(2.0, 2.3, " two", 0),
+             SpokenWord(2.4, 2.7, " three", 1)]
+    cues = caption_cues(words, style=STYLE, box=BOX, frame_size=FRAME, end_s=10.0)
+    assert [c.text for c in cues] == ["Hi.", "One", "two", "three"]
+    assert cues[0].end_s == 0.4 and cues[-1].end_s == pytest.approx(2.7 + 0.6)  # held, but never past the next
+
+
+def test_chinese_cues_never_start_a_line_with_closing_punctuation():
+    words = words_on_timeline([clip("/v.mp4", 0, 60, 0)], {"/v.mp4": transcript_of(ZH, language="zh")})
+    for cue in caption_cues(words, style=STYLE, box=BOX, frame_size=FRAME, end_s=60.0):
+        assert not any(line[:1] in "，。！？、" for line in _lines(cue.text))
+
+
+def test_a_missing_caption_font_is_a_template_error():
+    with pytest.raises(TemplateError, match="cannot measure captions"):
+        caption_cues([SpokenWord(0, 1, " a", 0)], style=TextStyle(font="/nonexistent/font.ttf"), box=BOX,
+                     frame_size=FRAME, end_s=2.0)
+
+
+# --- the talking-head template --------------------------------------------------------------------------------------
+
+
+def _talking_head(transcripts):
+    footage = [_video("talk", [30.0], faces=1)]
+    return _build("talking-head-captions", footage=footage, copy="The copy line.", transcripts=transcripts)
+
+
+def test_talking_head_burns_in_the_spoken_words_instead_of_the_copy():
+    tl = _talking_head({"/footage/talk.mp4": transcript_of(EN)})
+    captions = [o for o in tl.overlays if o.kind == "caption"]
+    assert tl.meta["captions"]["source"] == "speech" and captions
+    assert "The copy line." not in [o.text for o in captions]
+    assert all(o.box == BOX for o in captions)
+    spoken = " ".join(o.text for o in captions)
+    assert spoken and spoken in EN  # the cut plays one window of the talk: its words, in order
+
+
+def test_talking_head_without_speech_shows_the_copy_and_says_why():
+    silent = Transcript("", 0.0, 30.0, 0.0, (), "test", notes=(NO_SPEECH,))
+    for transcripts, why in (({}, "no transcript"), ({"/footage/talk.mp4": silent}, "no speech was heard")):
+        tl = _talking_head(transcripts)
+        assert [o.text for o in tl.overlays if o.kind == "caption"] == ["The copy line."]
+        assert tl.meta["captions"]["source"] == "copy" and why in tl.meta["captions"]["note"]
+
+
+def test_other_templates_keep_the_copy():
+    tl = _build("recipe-steps", transcripts={"/footage/clip0.mp4": transcript_of(EN)})
+    assert tl.meta["captions"] == {"source": "copy"}
+
+
+def test_srt_and_vtt_carry_the_spoken_cues():
+    tl = _talking_head({"/footage/talk.mp4": transcript_of(EN)})
+    srt, vtt = srt_text(tl), vtt_text(tl)
+    n = len([o for o in tl.overlays if o.kind in ("caption", "title")])
+    assert srt.count(" --> ") == vtt.count(" --> ") == n
+    assert vtt.startswith("WEBVTT\n\n") and "," not in vtt.split("\n")[2].split(" --> ")[0]
+    assert srt.startswith("1\n00:00:0")
+
+
+# --- drafts that listen ----------------------------------------------------------------------------------------------
+
+
+class FakeTranscriber:
+    """Returns a set transcript per file name; raises NoAudioError for names in ``silent``."""
+
+    def __init__(self, by_name, silent=()):
+        self.by_name, self.silent, self.calls = by_name, set(silent), []
+
+    def transcribe(self, path):
+        from pathlib import Path
+
+        self.calls.append(path)
+        if Path(path).name in self.silent:
+            raise NoAudioError(path, "has no audio track, so there is no speech to transcribe")
+        return self.by_name[Path(path).name]
+
+
+@pytest.fixture(scope="module")
+def media_and_matcher(tmp_path_factory):
+    from tests.media import colour_segments
+    from tests.test_draft import _click_track, _matcher
+
+    root = tmp_path_factory.mktemp("talk")
+    talk = colour_segments(root / "talk.mp4", colours=[(200, 160, 140)], durations_s=[16.0], size=(64, 112),
+                           audio=True)
+    music = root / "music"
+    music.mkdir()
+    _click_track(music / "beat.wav", bpm=100, seconds=40)
+    return talk, _matcher(music)
+
+
+def test_a_talking_head_draft_with_an_empty_brief_listens(media_and_matcher, tmp_path):
+    from tests.test_draft import fake_generator
+
+    talk, matcher = media_and_matcher
+    transcriber = FakeTranscriber({"talk.mp4": transcript_of(EN)})
+    briefs = []
+
+    def generator(b, **kwargs):
+        briefs.extend(b)
+        return fake_generator(b, **kwargs)
+
+    draft = make_draft([talk], "", generator=generator, matcher=matcher, out_dir=tmp_path, preview=True,
+                       template="talking-head-captions", transcriber=transcriber)
+    data = load_draft(draft.folder)
+    assert briefs == [data["brief"]] and data["brief"] == "Today I will show you how to make a quick tomato pasta " \
+                                                          "in fifteen minutes. First boil the water and salt it well."
+    assert any("the brief was empty" in n for n in draft.notes)
+    assert data["transcripts"][str(talk)]["text"].startswith("Today")
+    assert data["timeline"]["meta"]["captions"]["source"] == "speech"
+    assert draft.subtitles.read_text(encoding="utf-8").startswith("WEBVTT")
+    again = rerender(draft.folder, title="Pasta in 15", preview=True)
+    assert len(transcriber.calls) == 1 and again.subtitles.is_file()  # an edit never transcribes again
+    assert json.loads(again.manifest.read_text())["timeline"]["meta"]["captions"]["source"] == "speech"
+
+
+def test_an_empty_brief_with_nothing_said_is_refused(media_and_matcher, tmp_path):
+    from tests.test_draft import fake_generator
+
+    talk, matcher = media_and_matcher
+    for transcriber in (FakeTranscriber({}, silent={"talk.mp4"}),
+                        FakeTranscriber({"talk.mp4": Transcript("", 0, 16, 0, (), "t", notes=(NO_SPEECH,))})):
+        with pytest.raises(TemplateError, match="no speech was heard"):
+            make_draft([talk], " ", generator=fake_generator, matcher=matcher, out_dir=tmp_path, preview=True,
+                       template="talking-head-captions", transcriber=transcriber)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_clip_without_sound_is_noted_and_the_copy_is_captioned(media_and_matcher, tmp_path):
+    from tests.test_draft import fake_generator
+
+    talk, matcher = media_and_matcher
+    draft = make_draft([talk], "pasta night", generator=fake_generator, matcher=matcher, out_dir=tmp_path,
+                       preview=True, template="talking-head-captions",
+                       transcriber=FakeTranscriber({}, silent={"talk.mp4"}))
+    assert any("has no audio track" in n for n in draft.notes)
+    assert load_draft(draft.folder)["timeline"]["meta"]["captions"]["source"] == "copy"
