@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--val-dir", type=Path, default=None, help="folder with val_zh.jsonl / val_en.jsonl")
     parser.add_argument("--val-rows", type=int, default=40)
     parser.add_argument("--precisions", default="int8,bf16,fp32")
+    parser.add_argument("--quality-only", action="store_true", help="only ROUGE-L per precision (needs --val-dir)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -116,6 +117,11 @@ def main(argv: list[str] | None = None) -> dict:
         t = time.perf_counter()
         gen = titlegen.load_generator(precision=precision)
         entry: dict = {"load_s": round(time.perf_counter() - t, 2), "latency_s": {}}
+        if args.quality_only:
+            entry["rouge_l_greedy"] = _quality(gen, args.val_dir, args.val_rows)
+            report["by_precision"][precision] = entry
+            del gen
+            continue
         gen(_requests(1), num_beams=1, num_samples=0)  # warm-up
         for name, (beams, samples) in MODES.items():
             entry["latency_s"][name] = _median_latency(gen, 3 if args.quick else args.repeats, beams, samples)
@@ -132,8 +138,9 @@ def main(argv: list[str] | None = None) -> dict:
     if "fp32" in report["by_precision"]:
         ref = report["by_precision"]["fp32"]
         for precision, entry in report["by_precision"].items():
-            entry["throughput_vs_fp32"] = round(entry["throughput_greedy_32"]["titles_per_s"]
-                                                / ref["throughput_greedy_32"]["titles_per_s"], 3)
+            if "throughput_greedy_32" in entry:
+                entry["throughput_vs_fp32"] = round(entry["throughput_greedy_32"]["titles_per_s"]
+                                                    / ref["throughput_greedy_32"]["titles_per_s"], 3)
             if "rouge_l_greedy" in entry:
                 entry["rouge_l_points_vs_fp32"] = {k: round(100 * (v - ref["rouge_l_greedy"][k]), 2)
                                                    for k, v in entry["rouge_l_greedy"].items()}
