@@ -35,10 +35,14 @@ from templates.beatgrid import BeatGrid, Sections, plan_grid
 from templates.errors import TimelineError
 from templates.overlays import build_overlays
 from templates.spec import TemplateSpec
-from templates.speech_captions import caption_cues, words_on_timeline
+from templates.speech_captions import SpokenWord, caption_cues, words_on_timeline
 from templates.timeline import AudioTrack, TextOverlay, Timeline, TimelineClip
 
 _TOL_S = 1e-6
+# Under speech the music drops by this much more than the template's own gain_db (talking-head: -14 dB, so -24 dB
+# under the voice: background, not competition); it ramps over templates.soundtrack.DUCK_RAMP_S.
+SPEECH_DUCK_DB = -10.0
+DUCK_MERGE_S = 0.6  # gaps between words shorter than this keep the music down (no pumping between words)
 _REFRAME_REASONS = {
     "face": "the footage analysis counts faces (ShotDescriptors.face_count) but gives no face positions",
     "saliency": "the footage analysis has no saliency map",
@@ -103,7 +107,8 @@ def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicA
     pieces = _fill(grid, cuts, footage, _groups(usable, sections), sections)
     overlays = build_overlays(spec, grid, sections, title=title, copy=copy, cuts=cuts)
     clips = tuple(_clips(spec, grid, pieces, footage, sources))
-    overlays, captions_meta = _spoken_captions(spec, clips, overlays, transcripts or {}, end_s=grid.duration_s)
+    overlays, captions_meta, words = _spoken_captions(spec, clips, overlays, transcripts or {},
+                                                      end_s=grid.duration_s)
     shown = title.strip()
     meta = {"grid": grid.source, "tempo_bpm": grid.tempo_bpm, "bars": len(grid.bars) - 1,
             "sections_bars": sections.bar_counts(), "window_s": list(grid.window_s) if grid.window_s else None,
@@ -115,35 +120,58 @@ def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicA
     return Timeline(template=spec.name, width=spec.width, height=spec.height, fps=spec.fps,
                     duration_s=grid.duration_s,
                     clips=clips,
-                    audio=_audio(spec, grid, music_path=music_path) if music is not None else None,
+                    audio=_audio(spec, grid, music_path=music_path, words=words) if music is not None else None,
+                    voices=_voices(clips, transcripts or {}) if words else (),
                     overlays=tuple(overlays), beats_s=grid.beats_s, meta=meta)
 
 
 def _spoken_captions(spec: TemplateSpec, clips: Sequence[TimelineClip], overlays: list[TextOverlay],
-                     transcripts: Mapping[str, object], *, end_s: float) -> tuple[list[TextOverlay], dict]:
+                     transcripts: Mapping[str, object], *,
+                     end_s: float) -> tuple[list[TextOverlay], dict, list[SpokenWord]]:
     """The overlays with the copy's captions replaced by the spoken words' cues, where the template asks for
-    speech and the clips play some; plus what was done, for ``meta["captions"]``."""
+    speech and the clips play some; what was done, for ``meta["captions"]``; the words played (empty when the
+    template does not follow speech)."""
     if spec.caption.mode != "speech":
-        return overlays, {"source": "copy"}
+        return overlays, {"source": "copy"}, []
     words = words_on_timeline(clips, transcripts)
     if not words:
         why = ("no transcript was made" if not transcripts else
                "no speech was heard in the footage" if not any(t.has_speech for t in transcripts.values()) else
                "the cut shows none of the footage's spoken words")
-        return overlays, {"source": "copy", "note": f"captions show the copy line: {why}"}
+        return overlays, {"source": "copy", "note": f"captions show the copy line: {why}"}, []
     cues = caption_cues(words, style=spec.caption.style, box=spec.caption.placement.box,
                         frame_size=(spec.width, spec.height), end_s=end_s)
     kept = [o for o in overlays if o.kind != "caption"]
     return sorted(kept + cues, key=lambda o: (o.start_s, o.kind)), {"source": "speech", "cues": len(cues),
-                                                                     "words": len(words)}
+                                                                     "words": len(words)}, words
 
 
-def _audio(spec: TemplateSpec, grid: BeatGrid, *, music_path: str) -> AudioTrack:
-    """The track's window under the draft, faded as the template says (never more than half the draft)."""
+def _voices(clips: Sequence[TimelineClip], transcripts: Mapping[str, object]) -> tuple[AudioTrack, ...]:
+    """The footage's own sound under each clip of a transcribed video, so the words heard match the captions."""
+    return tuple(AudioTrack(source=c.source, src_start_s=c.src_start_s, src_end_s=c.src_end_s, start_s=c.start_s,
+                            end_s=c.end_s) for c in clips if c.kind == "video" and c.source in transcripts)
+
+
+def _speech_spans(words: Sequence[SpokenWord]) -> tuple[tuple[float, float], ...]:
+    """Word spans merged across gaps shorter than ``DUCK_MERGE_S`` (the music stays down between words)."""
+    spans: list[list[float]] = []
+    for w in words:
+        if spans and w.start_s - spans[-1][1] < DUCK_MERGE_S:
+            spans[-1][1] = max(spans[-1][1], w.end_s)
+        else:
+            spans.append([w.start_s, w.end_s])
+    return tuple((round(a, 3), round(b, 3)) for a, b in spans)
+
+
+def _audio(spec: TemplateSpec, grid: BeatGrid, *, music_path: str, words: Sequence[SpokenWord] = ()) -> AudioTrack:
+    """The track's window under the draft, faded as the template says (never more than half the draft), ducked
+    by ``SPEECH_DUCK_DB`` while the footage speaks."""
+    spans = _speech_spans(words)
     return AudioTrack(source=str(music_path), src_start_s=grid.window_s[0],
                       src_end_s=grid.window_s[0] + grid.duration_s, start_s=0.0, end_s=grid.duration_s,
                       fade_in_s=min(spec.music.fade_in_s, grid.duration_s / 2),
-                      fade_out_s=min(spec.music.fade_out_s, grid.duration_s / 2), gain_db=spec.music.gain_db)
+                      fade_out_s=min(spec.music.fade_out_s, grid.duration_s / 2), gain_db=spec.music.gain_db,
+                      duck_spans_s=spans, duck_db=SPEECH_DUCK_DB if spans else 0.0)
 
 
 def _reuses(pieces: list[_Piece]) -> int:

@@ -71,7 +71,13 @@ class TimelineClip:
 
 @dataclass(frozen=True)
 class AudioTrack:
-    """The music under the draft: a window of one track, placed at ``start_s`` and faded."""
+    """A window of one sound source placed at ``start_s``: the music under the draft (faded, and lowered by
+    ``duck_db`` over ``duck_spans_s`` while someone speaks), or the footage's own sound under one clip.
+
+    Attributes:
+        duck_spans_s: ``(start_s, end_s)`` spans on the draft's clock where speech plays (music only).
+        duck_db: gain added inside those spans, dB (<= 0), reached over ``templates.soundtrack.DUCK_RAMP_S``.
+    """
 
     source: str
     src_start_s: float
@@ -81,6 +87,8 @@ class AudioTrack:
     fade_in_s: float = 0.0
     fade_out_s: float = 0.0
     gain_db: float = 0.0
+    duck_spans_s: tuple[tuple[float, float], ...] = ()
+    duck_db: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,7 @@ class Timeline:
         duration_s: length, seconds (ends on a bar boundary of the music when there is music).
         clips: the pictures, in time order, covering ``[0, duration_s]``.
         audio: the music, or None.
+        voices: the footage's own sound, one window per clip that plays it (speech-led templates), else empty.
         overlays: title, captions and cards.
         beats_s: the music's beat times on the draft's clock (for checks and for the studio's display).
         meta: free-form facts (brief, chosen track id, title source...), JSON-serialisable.
@@ -151,6 +160,7 @@ class Timeline:
     clips: tuple[TimelineClip, ...]
     audio: AudioTrack | None = None
     overlays: tuple[TextOverlay, ...] = ()
+    voices: tuple[AudioTrack, ...] = ()
     beats_s: tuple[float, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     version: int = TIMELINE_VERSION
@@ -188,15 +198,21 @@ class Timeline:
         try:
             clips = tuple(TimelineClip(**{**c, "crop": tuple(c["crop"]), "grade": Grade(**c["grade"])})
                           for c in data["clips"])
-            audio = AudioTrack(**data["audio"]) if data.get("audio") else None
+            audio = _audio_track(data["audio"]) if data.get("audio") else None
+            voices = tuple(_audio_track(v) for v in data.get("voices", ()))
             overlays = tuple(TextOverlay(**{**o, "box": tuple(o["box"]), "style": TextStyle(**o["style"])})
                              for o in data.get("overlays", ()))
             rest = {f.name: data[f.name] for f in fields(cls)
-                    if f.name not in ("clips", "audio", "overlays", "beats_s") and f.name in data}
-            return cls(**rest, clips=clips, audio=audio, overlays=overlays, beats_s=tuple(data.get("beats_s", ())))
+                    if f.name not in ("clips", "audio", "overlays", "beats_s", "voices") and f.name in data}
+            return cls(**rest, clips=clips, audio=audio, overlays=overlays, beats_s=tuple(data.get("beats_s", ())),
+                       voices=voices)
         except (KeyError, TypeError) as exc:
             raise TemplateError(f"not a timeline: {exc}") from exc
 
     @classmethod
     def from_json(cls, text: str) -> Timeline:
         return cls.from_dict(json.loads(text))
+
+
+def _audio_track(data: dict[str, Any]) -> AudioTrack:
+    return AudioTrack(**{**data, "duck_spans_s": tuple(tuple(s) for s in data.get("duck_spans_s", ()))})

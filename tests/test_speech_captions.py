@@ -223,3 +223,63 @@ def test_a_clip_without_sound_is_noted_and_the_copy_is_captioned(media_and_match
                        transcriber=FakeTranscriber({}, silent={"talk.mp4"}))
     assert any("has no audio track" in n for n in draft.notes)
     assert load_draft(draft.folder)["timeline"]["meta"]["captions"]["source"] == "copy"
+
+
+# --- the voice and the music under it ----------------------------------------------------------------------------------
+
+
+def test_the_music_ducks_over_speech_with_ramps():
+    from templates.soundtrack import AUDIO_RATE_HZ, DUCK_RAMP_S, duck_envelope
+
+    env = duck_envelope(((2.0, 3.0),), duck_db=-10.0, total=5 * AUDIO_RATE_HZ)
+    at = lambda t: env[round(t * AUDIO_RATE_HZ)]  # noqa: E731
+    assert at(1.0) == 0.0 and at(2.0) == at(2.5) == at(3.0) == -10.0 and at(4.0) == 0.0
+    assert at(2.0 - DUCK_RAMP_S / 2) == pytest.approx(-5.0, abs=0.01)  # the ramp ends as the voice starts
+    assert env.min() == -10.0 and env.max() == 0.0
+
+
+def test_talking_head_plays_the_voice_and_ducks_the_music_under_the_words():
+    from templates.placement import SPEECH_DUCK_DB
+    from templates.timeline import Timeline
+
+    tl = _talking_head({"/footage/talk.mp4": transcript_of(EN)})
+    assert [(v.src_start_s, v.start_s, v.end_s) for v in tl.voices] == \
+        [(c.src_start_s, c.start_s, c.end_s) for c in tl.clips]
+    spans, words = tl.audio.duck_spans_s, words_on_timeline(tl.clips, {"/footage/talk.mp4": transcript_of(EN)})
+    assert tl.audio.duck_db == SPEECH_DUCK_DB and spans
+    assert all(any(a - 1e-3 <= w.start_s and w.end_s <= b + 1e-3 for a, b in spans) for w in words)
+    assert Timeline.from_dict(json.loads(tl.to_json())) == tl
+    plain = _build("recipe-steps", transcripts={"/footage/clip0.mp4": transcript_of(EN)})
+    assert plain.voices == () and plain.audio.duck_spans_s == ()
+
+
+def test_the_soundtrack_mixes_the_voice_over_the_ducked_music(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from templates.soundtrack import AUDIO_RATE_HZ, write_soundtrack
+    from templates.timeline import AudioTrack, Timeline
+
+    t = np.arange(10 * AUDIO_RATE_HZ) / AUDIO_RATE_HZ
+    sf.write(tmp_path / "music.wav", 0.5 * np.sin(2 * np.pi * 440 * t), AUDIO_RATE_HZ)
+    sf.write(tmp_path / "voice.wav", 0.3 * np.sin(2 * np.pi * 1500 * t), AUDIO_RATE_HZ)
+    music = AudioTrack(str(tmp_path / "music.wav"), 0.0, 8.0, 0.0, 8.0, duck_spans_s=((3.0, 6.0),), duck_db=-10.0)
+    voice = AudioTrack(str(tmp_path / "voice.wav"), 1.0, 4.0, 3.0, 6.0)
+    tl = Timeline(template="t", width=64, height=64, fps=10, duration_s=8.0, clips=(), audio=music, voices=(voice,))
+
+    class Progress:
+        def stage(self, *_):
+            pass
+
+    write_soundtrack(tl, tmp_path / "mix.wav", source_duration_s=10.0, cancel=None, progress=Progress())
+    mix, sr = sf.read(tmp_path / "mix.wav")
+
+    def level_db(start, end, hz):
+        part = mix[round(start * sr):round(end * sr), 0]
+        k = np.arange(part.size) / sr
+        return 20 * np.log10(abs(np.mean(part * np.exp(-2j * np.pi * hz * k))) * 2 + 1e-12)
+
+    assert level_db(4.0, 5.0, 440) - level_db(1.0, 2.0, 440) == pytest.approx(-10.0, abs=0.3)
+    # the voice at its own level (as loud against the undimmed music as in the sources: 0.3 vs 0.5)
+    assert level_db(4.0, 5.0, 1500) - level_db(1.0, 2.0, 440) == pytest.approx(20 * np.log10(0.3 / 0.5), abs=0.3)
+    assert level_db(1.0, 2.0, 1500) < -60  # the voice plays only under its clip
