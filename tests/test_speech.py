@@ -8,7 +8,6 @@ missing.
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,19 +17,9 @@ import pytest
 from crossmodal_match import speech
 from crossmodal_match.__main__ import main as cli_main
 from crossmodal_match.errors import ConfigError, InvalidMediaError, ModelLoadError, NoAudioError
-from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize, word_error_rate
+from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize, word_error_rate, write_wav
 from crossmodal_match.transcript import NO_SPEECH, TRANSCRIPT_VERSION, Segment, Transcript, Word
 from tests.media import audio_only, colour_segments, truncated
-
-
-def write_wav(path: Path, samples: np.ndarray, *, sr: int = 16_000) -> Path:
-    """Mono 16-bit PCM WAV of float samples in -1..1."""
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 class FakeWhisper:
@@ -308,3 +297,11 @@ def test_the_real_model_writes_nothing_for_silence_or_a_tone(tmp_path, tone_wav)
     for path in (silence, tone_wav):
         transcript = transcriber.transcribe(path)
         assert not transcript.has_speech and transcript.notes == (NO_SPEECH,), transcript.text
+
+
+def test_the_word_error_rate_counts_edits_after_normalising():
+    assert word_error_rate("Boil it for fifteen minutes.", "boil it for 15 minutes") == 0.0
+    assert word_error_rate("twenty-five cloves", "25 cloves") == 0.0
+    assert word_error_rate("a b c d", "a x c") == 0.5  # one substitution, one deletion
+    with pytest.raises(ValueError):
+        word_error_rate("...", "a")

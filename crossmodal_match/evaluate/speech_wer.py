@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import wave
 from pathlib import Path
+
+import numpy as np
 
 ESPEAK_TIMEOUT_S = 60.0
 _UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -48,6 +51,16 @@ def synthesize(text: str, out_path: Path, *, voice: str = "en-us", rate_wpm: int
     if proc.returncode != 0 or not out_path.is_file():
         raise RuntimeError(f"espeak-ng failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[:300]}")
     return out_path
+
+
+def write_wav(path: Path, samples: np.ndarray, *, sr: int = 16_000) -> Path:
+    """Write mono float samples (np.ndarray [shape=(n,)], -1..1, clipped) as a 16-bit PCM WAV at ``sr`` Hz."""
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
 
 
 def normalise_words(text: str) -> list[str]:
