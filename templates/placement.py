@@ -276,9 +276,9 @@ def _fill(grid: BeatGrid, cuts: list[int], footage: Sequence[Footage], groups: l
 def _clips(spec: TemplateSpec, grid: BeatGrid, pieces: list[_Piece], footage: Sequence[Footage],
            sources: list[str]) -> list[TimelineClip]:
     clips, photos_seen = [], 0
-    # Speech-led templates play each shot on from where it last stopped, so the talk runs in order instead of
-    # repeating the middle of a long take at every cut.
-    resume: dict[tuple[int, int], float] | None = {} if spec.caption.mode == "speech" else None
+    # Speech-led templates play each video on from where it last stopped, whichever of its shots the slot drew, so
+    # the talk runs in order instead of repeating the middle of a long take (or jumping between its shots).
+    resume: dict[int, float] | None = {} if spec.caption.mode == "speech" else None
     for n, piece in enumerate(pieces):
         f = footage[piece.item]
         start_s, end_s = grid.beats_s[piece.first], grid.beats_s[piece.last]
@@ -289,7 +289,7 @@ def _clips(spec: TemplateSpec, grid: BeatGrid, pieces: list[_Piece], footage: Se
         else:
             src_start_s, motion = _video_window(f, piece.shot, length_s=length_s), "none"
             if resume is not None:
-                src_start_s = _continued_window(f, piece.shot, resume, item=piece.item, length_s=length_s,
+                src_start_s = _continued_window(f, resume, item=piece.item, length_s=length_s,
                                                 fallback_s=src_start_s)
         transition, transition_s = _transition(spec, n, length_s=length_s,
                                                previous_s=clips[-1].end_s - clips[-1].start_s if clips else 0.0)
@@ -310,14 +310,14 @@ def _video_window(footage: Footage, shot: Shot, *, length_s: float) -> float:
     return max(0.0, min(shot.start_s, footage.duration_s - length_s))
 
 
-def _continued_window(footage: Footage, shot: Shot, resume: dict[tuple[int, int], float], *, item: int,
-                      length_s: float, fallback_s: float) -> float:
-    """Where a speech-led slot starts: where this shot last stopped (its start the first time), running on past
-    the shot's end within the same take; ``fallback_s`` once the take is used up. Records where the slot stops."""
-    start = resume.get((item, shot.index), shot.start_s)
+def _continued_window(footage: Footage, resume: dict[int, float], *, item: int, length_s: float,
+                      fallback_s: float) -> float:
+    """Where a speech-led slot starts: where this video last stopped (its start the first time);
+    ``fallback_s`` once the video is used up. Records where the slot stops."""
+    start = resume.get(item, 0.0)
     if start + length_s > footage.duration_s + 1e-6:
         start = fallback_s
-    resume[(item, shot.index)] = start + length_s
+    resume[item] = start + length_s
     return start
 
 

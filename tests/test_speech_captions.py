@@ -283,3 +283,9 @@ def test_the_soundtrack_mixes_the_voice_over_the_ducked_music(tmp_path):
     # the voice at its own level (as loud against the undimmed music as in the sources: 0.3 vs 0.5)
     assert level_db(4.0, 5.0, 1500) - level_db(1.0, 2.0, 440) == pytest.approx(20 * np.log10(0.3 / 0.5), abs=0.3)
     assert level_db(1.0, 2.0, 1500) < -60  # the voice plays only under its clip
+
+
+def test_a_speech_led_draft_plays_a_take_in_order_across_its_shots():
+    tl = _build("talking-head-captions", footage=[_video("talk", [6.0, 9.0, 15.0], faces=1)], copy="c")
+    windows = [(c.src_start_s, c.src_end_s) for c in tl.clips]
+    assert windows[0][0] == 0.0 and all(a[1] == pytest.approx(b[0]) for a, b in zip(windows, windows[1:]))
