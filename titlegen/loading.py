@@ -33,8 +33,8 @@ def load_generator(base: str = DEFAULT, *, adapter: str | Path | None = None, me
         adapter: a LoRA adapter folder written by ``python -m titlegen train`` (``"default"``: the shipped one).
         merge: merge the adapter into the base weights (faster inference, same outputs).
         click_model: a click model to rank candidates by predicted click-through: ``"default"`` (the shipped
-            one: English click-through and Chinese relative engagement heads), a folder saved by ``ClickModel.save``, or an object with the ``TitleGenerator``
-            protocol.
+            one: English click-through and Chinese relative engagement heads), a folder saved by
+            ``ClickModel.save``, or an object with the ``TitleGenerator`` protocol.
         num_threads: torch CPU threads; ``None`` keeps torch's default.
         precision: inference precision of a causal model: ``"bf16"`` (the embedded default's), ``"int8"``
             (dynamic int8 linear layers: faster, but loses ROUGE) or ``"fp32"``; default :data:`DEFAULT_PRECISION`
