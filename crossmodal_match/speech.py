@@ -35,6 +35,12 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16_000  # Hz; what Whisper reads
 INSTALL_HINT = "pip install faster-whisper==1.2.1 (or `pip install -e .` in the repository)"
 COMPUTE_TYPES = ("int8", "int8_float32", "float32")
+# faster-whisper computes VAD and features over the whole array at once, so its memory grows with the clip
+# (about +400 MB at 10 min); longer audio is transcribed in windows of at most this long, each ending at the
+# quietest 0.2 s of its last ``_CUT_SEARCH_S`` so no word is split, which keeps the peak flat.
+WINDOW_S = 120.0
+_CUT_SEARCH_S = 10.0
+_CUT_FRAME_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -242,34 +248,66 @@ class Transcriber:
                               f"{samples.shape}")
         duration_s = samples.size / SAMPLE_RATE
         model = self._load()
-        # condition_on_previous_text=False: one misheard segment must not seed a repetition loop over a long clip.
-        raw, info = model.transcribe(samples, language=code, beam_size=self.config.beam_size,
-                                     word_timestamps=True, vad_filter=self.config.vad,
-                                     condition_on_previous_text=False)
-        segments = []
-        for seg in raw:  # a generator: decoding happens while iterating
-            segments.append(_segment(seg))
-            if on_progress is not None and duration_s > 0:
-                on_progress(min(1.0, seg.end / duration_s))
+        segments, speech_s, detected = [], 0.0, None
+        for start, end in window_bounds(samples):
+            offset_s = start / SAMPLE_RATE
+            # condition_on_previous_text=False: one misheard segment must not seed a repetition loop. Later windows
+            # keep the language found in the first one that had speech.
+            raw, info = model.transcribe(samples[start:end], language=code or (detected and detected[0]),
+                                         beam_size=self.config.beam_size, word_timestamps=True,
+                                         vad_filter=self.config.vad, condition_on_previous_text=False)
+            for seg in raw:  # a generator: decoding happens while iterating
+                segment = _segment(seg, offset_s=offset_s)
+                if segment.text:
+                    segments.append(segment)
+                    detected = detected or (info.language, float(info.language_probability))
+                if on_progress is not None and duration_s > 0:
+                    on_progress(min(1.0, segment.end_s / duration_s))
+            speech_s += float(info.duration_after_vad) if self.config.vad else (end - start) / SAMPLE_RATE
         if on_progress is not None:
             on_progress(1.0)
-        segments = [s for s in segments if s.text]
         heard = bool(segments)
-        return Transcript(language=(code or info.language) if heard or code else "",
-                          language_probability=1.0 if code else float(info.language_probability if heard else 0.0),
-                          duration_s=duration_s, speech_s=float(info.duration_after_vad if self.config.vad
-                                                                else duration_s),
-                          segments=tuple(segments), model=self.model_name, source_sha256=source_sha256,
-                          language_given=code is not None, notes=() if heard else (NO_SPEECH,))
+        language, probability = (code, 1.0) if code else detected or ("", 0.0)
+        return Transcript(language=language, language_probability=probability, duration_s=duration_s,
+                          speech_s=speech_s, segments=tuple(segments), model=self.model_name,
+                          source_sha256=source_sha256, language_given=code is not None,
+                          notes=() if heard else (NO_SPEECH,))
 
 
-def _segment(seg) -> Segment:
-    """A faster-whisper segment as plain data; word times are clamped inside their segment's span."""
-    start, end = max(0.0, float(seg.start)), max(0.0, float(seg.end))
+def window_bounds(samples: np.ndarray, *, window_s: float | None = None) -> list[tuple[int, int]]:
+    """``[start, end)`` sample ranges covering ``samples``, each at most ``window_s`` (default ``WINDOW_S``)
+    long; every cut but the last sits at the quietest ``_CUT_FRAME_S`` frame (lowest RMS) of the window's final ``_CUT_SEARCH_S``.
+
+    Args:
+        samples: np.ndarray [shape=(n,), float32, 16 kHz].
+
+    Returns:
+        Contiguous ranges in order (one range when the audio fits in one window).
+    """
+    size, frame = int((window_s or WINDOW_S) * SAMPLE_RATE), int(_CUT_FRAME_S * SAMPLE_RATE)
+    search = min(int(_CUT_SEARCH_S * SAMPLE_RATE), size // 2)
+    bounds, start = [], 0
+    while samples.size - start > size:
+        lo = start + size - search
+        tail = samples[lo:start + size]
+        rms = np.sqrt(np.mean(tail[: tail.size // frame * frame].reshape(-1, frame) ** 2, axis=1))
+        cut = lo + int(np.argmin(rms)) * frame + frame // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, samples.size))
+    return bounds
+
+
+def _segment(seg, *, offset_s: float = 0.0) -> Segment:
+    """A faster-whisper segment as plain data, moved by ``offset_s`` (its window's start); word times are
+    clamped inside their segment's span."""
+    start, end = max(0.0, float(seg.start)) + offset_s, max(0.0, float(seg.end)) + offset_s
     end = max(end, start)
-    words = tuple(Word(min(max(float(w.start), start), end), min(max(float(w.end), float(w.start), start), end),
-                       str(w.word), float(w.probability)) for w in (seg.words or ()))
-    return Segment(start, end, str(seg.text).strip(), words)
+    words = []
+    for w in seg.words or ():
+        w_start = min(max(float(w.start) + offset_s, start), end)
+        words.append(Word(w_start, min(max(float(w.end) + offset_s, w_start), end), str(w.word), float(w.probability)))
+    return Segment(start, end, str(seg.text).strip(), tuple(words))
 
 
 def transcribe(path: str | os.PathLike, *, language: str | None = None,

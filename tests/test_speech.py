@@ -305,3 +305,26 @@ def test_the_word_error_rate_counts_edits_after_normalising():
     assert word_error_rate("a b c d", "a x c") == 0.5  # one substitution, one deletion
     with pytest.raises(ValueError):
         word_error_rate("...", "a")
+
+
+def test_long_audio_is_cut_into_windows_at_its_quietest_moments():
+    rng = np.random.default_rng(0)
+    samples = (0.3 * rng.standard_normal(16_000 * 300)).astype(np.float32)
+    samples[16_000 * 115:16_000 * 115 + 3200] = 0.0  # a pause 5 s before the first window's end
+    bounds = speech.window_bounds(samples, window_s=120.0)
+    assert bounds[0] == (0, 16_000 * 115 + 1600) and bounds[-1][1] == samples.size
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    assert all(end - start <= 120 * 16_000 for start, end in bounds)
+    assert speech.window_bounds(samples[:16_000 * 60]) == [(0, 16_000 * 60)]
+
+
+def test_windows_keep_the_source_clock_and_the_first_language(monkeypatch):
+    fake = FakeWhisper(HELLO, language="en")
+    transcriber = fake_transcriber(monkeypatch, fake)
+    monkeypatch.setattr(speech, "WINDOW_S", 60.0)
+    samples = np.zeros(16_000 * 100, np.float32)
+    transcript = transcriber.transcribe_samples(samples)
+    assert len(fake.calls) == 2 and fake.calls[0]["language"] is None and fake.calls[1]["language"] == "en"
+    second = transcript.segments[2]
+    assert second.start_s > 50.0 and second.words[0].start_s == pytest.approx(second.start_s)
+    assert [s.text for s in transcript.segments] == ["Hello everyone.", "Fifteen minutes today."] * 2
