@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 
 from crossmodal_match.audio import MusicAnalysis
@@ -36,6 +37,7 @@ from templates.errors import TimelineError
 from templates.overlays import build_overlays
 from templates.spec import TemplateSpec
 from templates.speech_captions import SpokenWord, caption_cues, words_on_timeline
+from templates.speech_cuts import pause_beat, snap_cuts
 from templates.timeline import AudioTrack, TextOverlay, Timeline, TimelineClip
 
 _TOL_S = 1e-6
@@ -106,9 +108,16 @@ def build_timeline(spec: TemplateSpec, footage: Sequence[Footage], music: MusicA
     cuts = _planned_cuts(spec, grid, sections)
     pieces = _fill(grid, cuts, footage, _groups(usable, sections), sections)
     overlays = build_overlays(spec, grid, sections, title=title, copy=copy, cuts=cuts)
-    clips = tuple(_clips(spec, grid, pieces, footage, sources))
+    clips = tuple(_clips(spec, grid, pieces, footage, sources, transcripts))
+    cuts_meta = None
+    if spec.caption.mode == "speech" and transcripts:
+        snapped, cuts_meta = snap_cuts(clips, transcripts, grid.beats_s,
+                                       {s: f.duration_s for s, f in zip(sources, footage)})
+        clips = tuple(snapped)
     overlays, captions_meta, words = _spoken_captions(spec, clips, overlays, transcripts or {},
                                                       end_s=grid.duration_s)
+    if cuts_meta is not None:
+        captions_meta["cuts"] = cuts_meta
     shown = title.strip()
     meta = {"grid": grid.source, "tempo_bpm": grid.tempo_bpm, "bars": len(grid.bars) - 1,
             "sections_bars": sections.bar_counts(), "window_s": list(grid.window_s) if grid.window_s else None,
@@ -274,13 +283,21 @@ def _fill(grid: BeatGrid, cuts: list[int], footage: Sequence[Footage], groups: l
 
 
 def _clips(spec: TemplateSpec, grid: BeatGrid, pieces: list[_Piece], footage: Sequence[Footage],
-           sources: list[str]) -> list[TimelineClip]:
-    clips, photos_seen = [], 0
+           sources: list[str], transcripts: Mapping[str, object] | None = None) -> list[TimelineClip]:
+    clips, photos_seen, pieces = [], 0, list(pieces)
     # Speech-led templates play each video on from where it last stopped, whichever of its shots the slot drew, so
     # the talk runs in order instead of repeating the middle of a long take (or jumping between its shots).
     resume: dict[int, float] | None = {} if spec.caption.mode == "speech" else None
     for n, piece in enumerate(pieces):
         f = footage[piece.item]
+        if resume is not None and transcripts and f.kind == "video" and n + 1 < len(pieces) \
+                and pieces[n + 1].item != piece.item:
+            # the picture and the talk jump here: end the slot on a beat where the speech pauses
+            last = pause_beat(transcripts.get(sources[piece.item]), src_start_s=resume.get(piece.item, 0.0),
+                              beats_s=grid.beats_s, first=piece.first, last=piece.last, limit=pieces[n + 1].last,
+                              max_src_s=f.duration_s)
+            piece = pieces[n] = dataclasses.replace(piece, last=last)
+            pieces[n + 1] = dataclasses.replace(pieces[n + 1], first=last)
         start_s, end_s = grid.beats_s[piece.first], grid.beats_s[piece.last]
         length_s = end_s - start_s
         if f.kind == "photo":

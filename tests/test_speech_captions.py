@@ -289,3 +289,62 @@ def test_a_speech_led_draft_plays_a_take_in_order_across_its_shots():
     tl = _build("talking-head-captions", footage=[_video("talk", [6.0, 9.0, 15.0], faces=1)], copy="c")
     windows = [(c.src_start_s, c.src_end_s) for c in tl.clips]
     assert windows[0][0] == 0.0 and all(a[1] == pytest.approx(b[0]) for a, b in zip(windows, windows[1:]))
+
+
+# --- cuts that respect the words ---------------------------------------------------------------------------------------
+
+
+def _words(*spans):
+    return Transcript("en", 1, 20, 5, (Segment(spans[0][0], spans[-1][1], "w", tuple(Word(a, b, " w") for a, b in spans)),),
+                      "m")
+
+
+def test_a_cut_inside_a_word_moves_to_the_nearest_beat_in_a_pause():
+    from templates.speech_cuts import cuts_inside_words, snap_cuts
+
+    a = _words((3.2, 3.45), (3.8, 4.3), (4.6, 5.0))  # 4.0 splits a word; 3.5 and 4.5 are pauses
+    b = _words((0.1, 0.4), (0.6, 0.9))  # its start (2.0 or 2.5 after the move) is in a pause... or inside?
+    clips = [clip("/a.mp4", 1.0, 4.0, 0.0), clip("/b.mp4", 2.0, 6.0, 3.0)]
+    beats = [0.5 * i for i in range(15)]
+    assert cuts_inside_words(clips, {"/a.mp4": a, "/b.mp4": b}) == 1
+    snapped, report = snap_cuts(clips, {"/a.mp4": a, "/b.mp4": b}, beats, {"/a.mp4": 10.0, "/b.mp4": 10.0})
+    assert report == {"seen_cuts": 1, "inside_words_before": 1, "moved": 1, "inside_words_after": 0}
+    assert snapped[0].end_s == snapped[1].start_s and snapped[1].end_s == 7.0
+    assert snapped[0].src_end_s - snapped[0].src_start_s == pytest.approx(snapped[0].end_s - snapped[0].start_s)
+    assert snapped[0].src_end_s in (3.5, 4.5)
+
+
+def test_a_take_playing_on_is_not_a_cut_and_a_cut_with_no_pause_nearby_stays():
+    from templates.speech_cuts import seen_cuts, snap_cuts
+
+    talk = _words(*[(max(0.0, 0.5 * i - 0.05), 0.5 * i + 0.55) for i in range(30)])  # speech with no pause at all
+    on = [clip("/a.mp4", 0.0, 3.0, 0.0), clip("/a.mp4", 3.0, 6.0, 3.0)]
+    assert seen_cuts(on) == []
+    jump = [clip("/a.mp4", 0.0, 3.2, 0.0), clip("/a.mp4", 8.2, 11.0, 3.2)]
+    snapped, report = snap_cuts(jump, {"/a.mp4": talk}, [0.4 * i for i in range(20)], {"/a.mp4": 15.0})
+    assert report["inside_words_before"] == report["inside_words_after"] == 1 and snapped == jump
+
+
+def test_a_held_shot_never_runs_past_its_source():
+    from templates.speech_cuts import snap_cuts
+
+    a = _words((3.8, 4.3))
+    clips = [clip("/a.mp4", 1.0, 4.0, 0.0), clip("/b.mp4", 1.0, 5.0, 3.0)]
+    snapped, report = snap_cuts(clips, {"/a.mp4": a}, [0.5 * i for i in range(15)], {"/a.mp4": 4.1})
+    assert report["moved"] == 1 and snapped[0].src_end_s == 3.5  # 4.5 would be past the end of /a.mp4
+
+
+def test_a_talking_head_draft_ends_each_jump_on_a_beat_in_a_pause():
+    from templates.speech_cuts import cuts_inside_words, seen_cuts
+
+    footage = [_video(f"take{i}", [length], faces=1) for i, length in enumerate((22.0, 18.0, 25.0))]
+    # words of 0.37 s with 0.05 s between them, a 0.6 s pause after every 9 words
+    transcripts = {f.path: _words(*[(0.3 + 0.42 * i + 0.6 * (i // 9), 0.67 + 0.42 * i + 0.6 * (i // 9))
+                                    for i in range(int(f.duration_s / 0.5))]) for f in footage}
+    transcripts = {p: Transcript("en", 1, 30, 20, t.segments, "m") for p, t in transcripts.items()}
+    plain = _build("talking-head-captions", footage=footage, draft_s=45.0)
+    tl = _build("talking-head-captions", footage=footage, draft_s=45.0, transcripts=transcripts)
+    assert cuts_inside_words(plain.clips, transcripts) > 0 and seen_cuts(tl.clips)
+    assert cuts_inside_words(tl.clips, transcripts) == 0 == tl.meta["captions"]["cuts"]["inside_words_after"]
+    beats = {round(b, 6) for b in tl.beats_s}
+    assert all(round(c.start_s, 6) in beats for c in tl.clips)  # cuts stay on the beat
