@@ -13,7 +13,8 @@ child process, so load time and memory are its own. Measured per encoder, in the
   throughput again). The old path is MiniLM without lexical fusion (``lexical_weight=0``), the new ones fuse.
 
 Ratios are to MiniLM's figures from the same run (target: within 1.5x). Prints JSON; ``--out`` also writes it.
-Torch (MiniLM) and the numpy/C engines use every core of the machine (their defaults).
+MiniLM runs on ``--torch-threads`` torch threads (1 by default, as the evaluations: on two busy cores torch's
+spinning threads were measured many times slower); the numpy and C engines use their defaults (all cores).
 """
 
 from __future__ import annotations
@@ -73,10 +74,15 @@ def _copy_lines(n: int, dim: int):
     return copy_index(lines, Precomputed())
 
 
-def _child(kind: str, n_texts: int, items: int, calls: int) -> dict:
+def _child(kind: str, n_texts: int, items: int, calls: int, torch_threads: int) -> dict:
     from crossmodal_match.matcher import Matcher, MatcherConfig, build_text_encoder
 
     out = {"encoder": kind, "rss_mb": {"start": _rss_mb()}}
+    if kind == "minilm" and torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+        out["torch_threads"] = torch_threads
     t0 = time.perf_counter()
     encoder = build_text_encoder(kind)
     encoder.encode_texts(["warm-up"])  # USE loads its weights on first use
@@ -121,17 +127,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--items", type=int, default=10_000, help="copy lines in the matched catalogue")
     parser.add_argument("--calls", type=int, default=30, help="timed match calls")
     parser.add_argument("--encoders", default=",".join(ENCODERS))
+    parser.add_argument("--torch-threads", type=int, default=1, help="torch threads for MiniLM; 0: torch's default")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(_child(args.child, args.texts, args.items, args.calls)))
+        print(json.dumps(_child(args.child, args.texts, args.items, args.calls, args.torch_threads)))
         return 0
     load = os.getloadavg()[0]
     rows = {}
     for kind in args.encoders.split(","):
         done = subprocess.run([sys.executable, __file__, "--child", kind, "--texts", str(args.texts), "--items",
-                               str(args.items), "--calls", str(args.calls)], capture_output=True, text=True,
+                               str(args.items), "--calls", str(args.calls), "--torch-threads", str(args.torch_threads)],
+                              capture_output=True, text=True,
                               check=True, timeout=1800, env={**os.environ, "HF_HUB_OFFLINE": "1"})
         rows[kind] = json.loads(done.stdout.strip().splitlines()[-1])
     base = rows.get("minilm")

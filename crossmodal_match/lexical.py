@@ -106,9 +106,9 @@ def fused_fit(fused: np.ndarray) -> np.ndarray:
 
 #: Lexical weight of :func:`fuse` per text encoder (``Encoder.name``), chosen on the development half of
 #: ``python -m crossmodal_match.evaluate multilingual`` (docs/crossmodal_match/copy_multilingual.md).
-LEXICAL_WEIGHTS = {"use-multilingual-v3": 0.3, "multilingual-e5-small-q4": 0.4, "all-MiniLM-L6-v2": 0.5}
+LEXICAL_WEIGHTS = {"multilingual-e5-small-q4": 0.3, "use-multilingual-v3": 0.4, "all-MiniLM-L6-v2": 0.7}
 #: For an encoder measured nowhere (a custom one): the weight of the default encoder.
-DEFAULT_LEXICAL_WEIGHT = 0.4
+DEFAULT_LEXICAL_WEIGHT = 0.3
 
 
 def han_share(text: str) -> float | None:

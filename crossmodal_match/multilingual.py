@@ -66,6 +66,7 @@ WEIGHTS: dict[str, WeightFiles] = {
 KINDS = tuple(WEIGHTS)
 NAMES = {"use": "use-multilingual-v3", "e5": "multilingual-e5-small-q4"}
 DIMS = {"use": 512, "e5": 384}
+_E5_CHUNK = 64  # texts per e5 engine call
 _VERIFIED: set[str] = set()  # kinds whose files were hashed in this process: ~0.3 s each, once
 
 
@@ -212,8 +213,10 @@ class MultilingualEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         if self.kind == "use":
-            vecs = self._model.encode(texts)
-        else:
-            vecs = self._model.query(texts) if role == "query" else self._model.passage(texts)
+            vecs = self._model.encode(texts)  # micro-batches by token count itself
+        else:  # the engine holds a whole call's activations: chunks keep a 10,000-line library at tens of MB
+            embed = self._model.query if role == "query" else self._model.passage
+            vecs = np.concatenate([np.asarray(embed(texts[i:i + _E5_CHUNK]), dtype=np.float32).reshape(-1, self.dim)
+                                   for i in range(0, len(texts), _E5_CHUNK)])
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)

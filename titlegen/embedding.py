@@ -25,7 +25,7 @@ import numpy as np
 from titlegen.errors import ConfigError, ModelLoadError
 
 #: The multilingual encoder that measured best (copy retrieval on YouTube US/FR and three Chinese sets).
-MULTILINGUAL = "use"
+MULTILINGUAL = "e5"
 DEFAULT_KIND = "multilingual"
 KINDS = ("multilingual", "use", "e5", "minilm")
 #: kind -> (PyPI package==version, {file inside the distribution: sha256 observed at that version}).
@@ -102,7 +102,11 @@ class TextEmbedder:
         if self.kind == "minilm":
             return self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=False)
-        vecs = self.model.encode(texts) if self.kind == "use" else self.model.query(texts)  # e5: symmetric use
+        if self.kind == "use":
+            vecs = self.model.encode(texts)
+        else:  # e5: titles are embedded as queries (symmetric use), 64 per call to bound the engine's buffers
+            vecs = np.concatenate([np.asarray(self.model.query(texts[i:i + 64])).reshape(-1, self.dim)
+                                   for i in range(0, len(texts), 64)])
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
 

@@ -1,9 +1,10 @@
-"""Relevance of a title to its brief without an embedding model that reads the language: lexical grounding.
+"""Relevance of a title to its brief when no click model reads its language: lexical grounding.
 
-The shipped click model and its MiniLM embeddings read English only, so a Chinese title cannot be given a
-predicted click-through or an embedding similarity that means anything. Instead, such candidates are ranked by
-the model's own score plus how much of the title is grounded in the brief: the share of the title's units
-(Han character bigrams, and lower-cased Latin words) that also occur in the brief, controls included.
+With a click model that reads the language, relevance is the cosine of the click model's text embeddings
+(``titlegen.embedding.TextEmbedder``, multilingual by default; ``TitleGenerator._on_topic``). Without one (no click
+model, or one fitted for other languages), candidates are ranked by the model's own score plus how much of the
+title is grounded in the brief: the share of the title's units (Han character bigrams, and lower-cased Latin
+words) that also occur in the brief, controls included.
 """
 
 from __future__ import annotations
