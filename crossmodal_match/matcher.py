@@ -294,7 +294,10 @@ class Matcher:
                          else np.full(n, NEUTRAL)),
             "popularity": popularity_fit(use_count=idx.uses),
         }
-        if not query.has_footage and not query.feel_words:
+        # Without footage, the brief's mood words set the feel of *music* only: for copy lines and templates the
+        # brief's meaning (semantic) already says more, and a mood word must not outvote it (海岛旅行混剪 is a
+        # travel montage even though 风景 reads calm).
+        if not query.has_footage and (kind != "music" or not query.feel_words):
             columns.update(energy=np.full(n, NEUTRAL), mood=np.full(n, NEUTRAL))
         return np.stack([np.broadcast_to(np.asarray(columns[f], dtype=np.float64), (n,)) for f in FEATURES],
                         axis=1) if n else np.zeros((0, len(FEATURES)))
