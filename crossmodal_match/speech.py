@@ -41,6 +41,14 @@ COMPUTE_TYPES = ("int8", "int8_float32", "float32")
 WINDOW_S = 120.0
 _CUT_SEARCH_S = 10.0
 _CUT_FRAME_S = 0.2
+# Whisper writes Mandarin in traditional or simplified characters as its training data happened to; a prompt in
+# simplified Chinese (the platforms' script) steers it to simplified (measured on 10 synthetic Mandarin sentences
+# in docs/speech/README.md: 5 of 10 came out traditional without it).
+PROMPTS = {"zh": "以下是普通话的句子。"}
+# Whisper drops a segment when no_speech_prob > 0.6 and avg_logprob < -1; the words it invents in the silence after
+# speech ("试试", "字幕..." on the Mandarin test sentences) score no_speech_prob 0.47-0.58, so the bar is lower here.
+HALLUCINATION_NO_SPEECH = 0.4
+HALLUCINATION_LOGPROB = -1.0
 
 
 @dataclass(frozen=True)
@@ -229,6 +237,16 @@ class Transcriber:
                 logger.warning("cannot write the transcript cache %s: %s", cache_file, exc)
         return transcript
 
+    def _decode(self, model, window: np.ndarray, *, language: str | None, offset_s: float):
+        """One window's non-empty segments (on the source's clock) and faster-whisper's info about it."""
+        # condition_on_previous_text=False: one misheard segment must not seed a repetition loop.
+        raw, info = model.transcribe(window, language=language, initial_prompt=PROMPTS.get(language),
+                                     beam_size=self.config.beam_size, word_timestamps=True,
+                                     vad_filter=self.config.vad, condition_on_previous_text=False)
+        # decoding happens while iterating
+        segments = [_segment(seg, offset_s=offset_s) for seg in raw if not _hallucinated(seg)]
+        return [s for s in segments if s.text], info
+
     def transcribe_samples(self, samples: np.ndarray, *, language: str | None = None, source_sha256: str = "",
                            on_progress: Callable[[float], None] | None = None) -> Transcript:
         """Transcribe raw audio.
@@ -250,19 +268,19 @@ class Transcriber:
         model = self._load()
         segments, speech_s, detected = [], 0.0, None
         for start, end in window_bounds(samples):
-            offset_s = start / SAMPLE_RATE
-            # condition_on_previous_text=False: one misheard segment must not seed a repetition loop. Later windows
-            # keep the language found in the first one that had speech.
-            raw, info = model.transcribe(samples[start:end], language=code or (detected and detected[0]),
-                                         beam_size=self.config.beam_size, word_timestamps=True,
-                                         vad_filter=self.config.vad, condition_on_previous_text=False)
-            for seg in raw:  # a generator: decoding happens while iterating
-                segment = _segment(seg, offset_s=offset_s)
-                if segment.text:
-                    segments.append(segment)
-                    detected = detected or (info.language, float(info.language_probability))
-                if on_progress is not None and duration_s > 0:
-                    on_progress(min(1.0, segment.end_s / duration_s))
+            window, offset_s = samples[start:end], start / SAMPLE_RATE
+            # Later windows keep the language found in the first one that had speech.
+            language = code or (detected and detected[0])
+            found, info = self._decode(model, window, language=language, offset_s=offset_s)
+            if language is None and found and info.language in PROMPTS:
+                # detected without its prompt (Whisper then often writes Chinese in traditional characters):
+                # decode the window again with it
+                found, _ = self._decode(model, window, language=info.language, offset_s=offset_s)
+            if found:
+                detected = detected or (info.language, float(info.language_probability))
+            segments.extend(found)
+            if on_progress is not None and duration_s > 0:
+                on_progress(min(1.0, end / samples.size))
             speech_s += float(info.duration_after_vad) if self.config.vad else (end - start) / SAMPLE_RATE
         if on_progress is not None:
             on_progress(1.0)
@@ -296,6 +314,11 @@ def window_bounds(samples: np.ndarray, *, window_s: float | None = None) -> list
         start = cut
     bounds.append((start, samples.size))
     return bounds
+
+
+def _hallucinated(seg) -> bool:
+    """True for a segment Whisper most likely invented: unsure it heard speech and unsure of its words."""
+    return seg.no_speech_prob > HALLUCINATION_NO_SPEECH and seg.avg_logprob < HALLUCINATION_LOGPROB
 
 
 def _segment(seg, *, offset_s: float = 0.0) -> Segment:

@@ -92,13 +92,51 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+def _zh_number(n: int) -> str:
+    """How a number below 10,000 is read in Chinese characters (15 -> 十五, 28 -> 二十八, 105 -> 一百零五)."""
+    if n < 10:
+        return _ZH_DIGITS[n]
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, value)
+        if digit:
+            out += ("零" if zero and out else "") + ("" if value == 10 and digit == 1 and not out else
+                                                      _ZH_DIGITS[digit]) + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def normalise_chars(text: str) -> list[str]:
+    """Chinese characters to compare: punctuation and spaces dropped, numbers in digits read out in characters
+    (Whisper writes 十五 as 15), 两 counted as 二, Latin letters lower-cased."""
+    text = re.sub(r"\d{1,4}", lambda m: _zh_number(int(m.group())), text.lower()).replace("两", "二")
+    return [c for c in text if c.isalnum()]
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Character edit distance / reference characters, after :func:`normalise_chars` (for Chinese).
+
+    Raises:
+        ValueError: the reference has no characters.
+    """
+    return _error_rate(normalise_chars(reference), normalise_chars(hypothesis), unit="characters")
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Word edit distance / reference words, after :func:`normalise_words` (0 = perfect; can exceed 1).
 
     Raises:
         ValueError: the reference has no words.
     """
-    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
+    return _error_rate(normalise_words(reference), normalise_words(hypothesis), unit="words")
+
+
+def _error_rate(ref: list[str], hyp: list[str], *, unit: str) -> float:
     if not ref:
-        raise ValueError("the reference text has no words")
+        raise ValueError(f"the reference text has no {unit}")
     return edit_distance(ref, hyp) / len(ref)
