@@ -348,3 +348,33 @@ def test_a_talking_head_draft_ends_each_jump_on_a_beat_in_a_pause():
     assert cuts_inside_words(tl.clips, transcripts) == 0 == tl.meta["captions"]["cuts"]["inside_words_after"]
     beats = {round(b, 6) for b in tl.beats_s}
     assert all(round(c.start_s, 6) in beats for c in tl.clips)  # cuts stay on the beat
+
+
+@pytest.mark.slow
+def test_a_spoken_clip_with_an_empty_brief_gives_a_draft_that_follows_the_words(media_and_matcher, tmp_path):
+    """The real model on espeak-ng speech, end to end: captions, voice, title brief (skips without either)."""
+    from crossmodal_match.errors import WhisperWeightsError
+    from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize
+    from crossmodal_match.speech import Transcriber
+    from tests.media import run_ffmpeg
+    from tests.test_draft import fake_generator
+
+    if espeak_exe() is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    transcriber = Transcriber()
+    try:
+        transcriber._load()
+    except WhisperWeightsError as exc:
+        pytest.skip(f"Whisper base weights not installed: {exc}")
+    voice = synthesize(EN, tmp_path / "voice.wav")
+    talk = tmp_path / "talk.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=0xc8a08c:s=64x112:d=16", "-i", str(voice), "-map", "0:v", "-map", "1:a",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(talk)])
+    draft = make_draft([talk], "", generator=fake_generator, matcher=media_and_matcher[1], out_dir=tmp_path / "d",
+                       preview=True, template="talking-head-captions", transcriber=transcriber)
+    data = load_draft(draft.folder)
+    assert "quick tomato pasta in 15 minutes" in data["brief"] and any("brief was empty" in n for n in draft.notes)
+    assert data["timeline"]["meta"]["captions"]["source"] == "speech" and data["timeline"]["voices"]
+    spoken = " ".join(line for line in draft.subtitles.read_text(encoding="utf-8").splitlines()[1:]
+                      if line and "-->" not in line)
+    assert "tomato pasta" in spoken.lower()
