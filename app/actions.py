@@ -56,7 +56,7 @@ def make(footage: list[Path], brief: str, ctl, *, draft_id: str, on_progress: Pr
     make_draft, _ = state.draft_api()
     draft = make_draft(footage, brief, generator=state.generator(), matcher=state.matcher(),
                        out_dir=state.workspace(), controls=ctl, preview=True, draft_id=draft_id,
-                       on_progress=on_progress)
+                       on_progress=on_progress, transcriber=state.transcriber())
     record_shown(draft.folder)
     return draft
 
@@ -169,7 +169,8 @@ def duplicate(folder: Path, *, on_progress: Progress):
     try:
         draft = make_draft(copies, data["brief"], template=p["template"], title=p["title"], copy=p["copy"],
                            music_id=data["music"]["id"], generator=state.generator(), matcher=state.matcher(),
-                           out_dir=state.workspace(), draft_id=new_id, preview=True, on_progress=on_progress)
+                           out_dir=state.workspace(), draft_id=new_id, preview=True, on_progress=on_progress,
+                           transcriber=state.transcriber())
     except BaseException:
         shutil.rmtree(state.draft_folder(new_id), ignore_errors=True)
         raise

@@ -204,6 +204,19 @@ def matcher():
     return _matcher(s.music_dir, s.copy_file, s.clip_checkpoint, str(home()), fake_models())
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _transcriber(root: str):
+    from crossmodal_match.speech import Transcriber
+
+    # The model loads on the first clip, not here; transcripts are cached by file hash beside the other analyses.
+    return Transcriber(cache_dir=str(Path(root) / "cache" / "transcripts"))
+
+
+def transcriber():
+    """What drafts listen with: the offline Whisper transcriber; None with fake models (the fakes do not speak)."""
+    return None if fake_models() else _transcriber(str(home()))
+
+
 def draft_api():
     """``(make_draft, rerender)``: the library's, or in fake mode the same functions with a fast renderer."""
     if fake_models():

@@ -159,7 +159,8 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
     report = _Reporter(on_progress)
     report.stage("analyse footage")
     footage = matcher.analyze_footage([str(p) for p in footage_paths])
-    report.stage("transcribe")
+    if transcriber is not None:  # a draft that does not listen has no such stage to show
+        report.stage("transcribe")
     transcripts, speech_notes = _transcribe(transcriber, footage_paths, footage, report)
     if not brief.strip():
         brief = _brief_from_speech(transcripts)

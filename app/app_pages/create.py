@@ -53,7 +53,8 @@ else:
 # No max_chars: the field would silently cut a pasted text; the server says what is wrong instead.
 brief = st.text_input("Brief", key="brief", placeholder="e.g. A lazy Sunday picnic by the lake / 周末湖边野餐",
                       help=f"One line, up to {state.BRIEF_MAX_CHARS} characters, in Chinese or English: titles "
-                           "follow its language (or the Language under Title style)")
+                           "follow its language (or the Language under Title style). Left empty, a clip where "
+                           "someone talks is its own brief: the gist of what is said")
 with st.expander("Title style", expanded=False):
     style, audience, points, platform, language = widgets.title_controls("create")
 
