@@ -198,12 +198,13 @@ def _transcribe(transcriber, footage_paths, footage, report: _Reporter) -> tuple
     if transcriber is None:
         return transcripts, notes
     videos = [str(p) for p, f in zip(footage_paths, footage) if f.kind == "video"]
+    silent = []
     for k, path in enumerate(videos):
         name = Path(path).name
         try:
             transcript = transcriber.transcribe(path)
         except NoAudioError:
-            notes.append(f"{name} has no audio track: nothing to transcribe or caption from it")
+            silent.append(name)
             continue
         except InvalidMediaError as exc:  # the picture may be fine when the sound is not; the draft goes on
             notes.append(f"the sound of {name} cannot be read ({exc.reason}): no captions from it")
@@ -211,6 +212,16 @@ def _transcribe(transcriber, footage_paths, footage, report: _Reporter) -> tuple
         transcripts[path] = transcript.to_dict()
         notes.extend(f"{name}: {n}" for n in transcript.notes)
         report.stage("transcribe", (k + 1) / len(videos))
+    # One note for all silent clips: a clip without sound is common (b-roll, screen captures), not a fault per clip.
+    if silent:
+        if len(videos) == 1:
+            which = "the clip has no audio track"
+        elif len(silent) == len(videos):
+            which = f"none of the {len(videos)} clips has an audio track"
+        else:
+            which = f"{len(silent)} of {len(videos)} clips have no audio track"
+        notes.insert(0, f"{which} ({', '.join(silent)}): nothing to transcribe or caption from "
+                        + ("it" if len(silent) == 1 else "them"))
     return transcripts, notes
 
 

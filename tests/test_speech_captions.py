@@ -378,3 +378,21 @@ def test_a_spoken_clip_with_an_empty_brief_gives_a_draft_that_follows_the_words(
     spoken = " ".join(line for line in draft.subtitles.read_text(encoding="utf-8").splitlines()[1:]
                       if line and "-->" not in line)
     assert "tomato pasta" in spoken.lower()
+
+
+def test_silent_clips_get_one_note_not_one_each(media_and_matcher, tmp_path):
+    from templates.draft import _transcribe
+
+    talk, _ = media_and_matcher
+
+    class _Footage:
+        kind = "video"
+
+    class _Report:
+        def stage(self, *args):
+            pass
+
+    paths = [talk, talk.with_name("b.mp4"), talk.with_name("c.mp4")]
+    _, notes = _transcribe(FakeTranscriber({}, silent={p.name for p in paths}), paths, [_Footage()] * 3, _Report())
+    assert notes == ["none of the 3 clips has an audio track (talk.mp4, b.mp4, c.mp4): nothing to transcribe or "
+                     "caption from them"]
