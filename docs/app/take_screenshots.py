@@ -3,7 +3,8 @@
     .venv/bin/python docs/app/take_screenshots.py [--out docs/app]
 
 Starts the studio the way the README does (``app/launch.py``, real models, a throw-away studio home), makes the
-demo draft with one click, visits each page through the sidebar as a creator would, and saves ``<page>.png``.
+demo draft with one click, visits each page through the sidebar as a creator would, and saves ``<page>.png``; then
+makes the demo draft again with the Chinese demo brief and saves ``titles-zh.png``, ``match-zh.png``, ``draft-zh.png``.
 Needs Debian's ``chromium`` and ``chromedriver`` (as ``tests/test_browser.py``); takes a few minutes on a CPU.
 """
 
@@ -74,6 +75,11 @@ def take(out: Path) -> None:
                 _visit(driver, url, out)
             finally:
                 driver.quit()
+            driver = _browser(work / "chromium-zh")  # a new session: a fresh Create page
+            try:
+                _chinese_tour(driver, url, out)
+            finally:
+                driver.quit()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -102,6 +108,33 @@ def _visit(driver: webdriver.Chrome, url: str, out: Path) -> None:
     for title in ("Titles", "Draft", "Library", "Settings"):
         _page(driver, title, title)
         _shot(driver, out, title.lower())
+
+
+def _chinese_tour(driver: webdriver.Chrome, url: str, out: Path) -> None:
+    """The demo footage with the Chinese demo brief: ``titles-zh.png``, ``match-zh.png``, ``draft-zh.png``."""
+    from selenium.webdriver.common.keys import Keys
+
+    from app.state import DEMO_BRIEFS
+
+    driver.get(url)
+    WebDriverWait(driver, STEP_S).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Create"))
+    _settled(driver)
+    starts = driver.find_elements(By.XPATH, "//button[.//p[contains(text(), '中文 brief')]]")
+    if starts:  # a fresh studio: the demo footage with the Chinese brief in one click
+        starts[0].click()
+        _settled(driver)
+    else:  # the draft already holds the demo footage: write the Chinese demo brief into the field
+        field = driver.find_element(By.CSS_SELECTOR, "input[aria-label='Brief']")
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys(DEMO_BRIEFS["zh"], Keys.ENTER)
+        _settled(driver)
+    driver.find_element(By.XPATH, "//button[.//p[text()='Make my draft']]").click()
+    WebDriverWait(driver, DRAFT_S).until(
+        lambda d: "Making your draft: done" in d.find_element(By.TAG_NAME, "body").text)
+    _settled(driver)
+    for title in ("Titles", "Match", "Draft"):
+        _page(driver, title, title)
+        _shot(driver, out, f"{title.lower()}-zh")
 
 
 def main() -> None:
