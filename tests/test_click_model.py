@@ -249,3 +249,26 @@ def test_shipped_chinese_head_beats_chance_on_held_out_uploaders():
     pairs = engagement_pairs(val, EngagementNormaliser.fit(train).residual(val))
     u = load_click_model().utility(val["title"].tolist())
     assert pairwise_accuracy(u[pairs["a"]], u[pairs["b"]], pairs["a_wins"]) > 0.54  # the card: 0.555
+
+
+def test_a_head_marked_not_for_ranking_scores_but_does_not_rank(tiny_causal_dir, monkeypatch):
+    from titlegen.loading import load_generator
+
+    en = ClickHead(np.zeros(len(LIGHT_FEATURES)), (-4.0, 1.0), ClickModelConfig(use_embedding=False))
+    model = ClickModel({"en": en, "zh": _zh_head()}, encoder="fake-8d", embedder=FakeEmbedder(),
+                       meta={"zh": {"ranks": False}})
+    assert model.ranks("en") and not model.ranks("zh") and not model.ranks("fr")
+    assert model.utility(["降噪耳机通勤好物"]).shape == (1,)  # it still scores
+    raw = [("降噪耳机通勤好物", "beam", -0.3), ("降噪耳机真的好用吗？", "beam", -0.35)]
+    monkeypatch.setattr("titlegen.generator.generate_candidates",
+                        lambda model, tok, lines, **kw: [list(raw) for _ in lines])
+    gen = load_generator(tiny_causal_dir, click_model=model)
+    (zh,) = gen(["这款降噪耳机续航四十小时，通勤很安静"], num_titles=2)
+    assert zh.ranking.startswith("ranked by the model's score")
+    assert all(c.predicted_ctr is None for c in zh)
+
+
+def test_the_shipped_chinese_head_scores_but_does_not_rank():
+    model = load_click_model()
+    assert model.ranks("en") and not model.ranks("zh")
+    assert "length" in model.meta["zh"]["ranks_why"]

@@ -239,6 +239,12 @@ class ClickModel:
         records ``calibrated`` in its meta; ranking uses the head either way)."""
         return language in self.heads and bool(self.meta.get(language, {}).get("calibrated", True))
 
+    def ranks(self, language: str) -> bool:
+        """Whether titles in ``language`` should be *ranked* by this model: a head whose meta says ``"ranks":
+        false`` scores titles (``score``, reports) but does not order a generator's candidates, because what it
+        learned is close to a length rule (see the model card)."""
+        return language in self.heads and bool(self.meta.get(language, {}).get("ranks", True))
+
     def utility(self, titles: list[str], contexts: list[str] | None = None) -> np.ndarray:
         """Utility of each title under its language's head ``[shape=(n,)]`` (NaN where no head reads it)."""
         titles = list(titles)

@@ -302,10 +302,13 @@ class TitleGenerator:
                          else "ranked by the model's score")
 
     def reads(self, language: str) -> bool:
-        """Whether the attached click model can judge titles in ``language`` (its ``languages`` attribute; a
-        click model without one is assumed to read every language)."""
+        """Whether the attached click model ranks titles in ``language``: it reads it (its ``languages``
+        attribute; a click model without one is assumed to read every language) and its head for it is meant for
+        ranking (its ``ranks(language)``, when it has one)."""
         languages = getattr(self.click_model, "languages", None)
-        return self.click_model is not None and (languages is None or language in languages)
+        ranks = getattr(self.click_model, "ranks", None)  # a head can score a language without ranking it
+        return (self.click_model is not None and (languages is None or language in languages)
+                and (ranks is None or ranks(language)))
 
     def _postprocess_causal(self, req: TitleRequest, raw: list[tuple[str, str, float]], *, num_titles: int,
                             restraint: float | None, relevance_weight: float | None) -> TitleList:
