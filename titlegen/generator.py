@@ -343,9 +343,15 @@ class TitleGenerator:
                 kept = [c for c in kept if c.source != "sample" or c.logprob >= best_beam - self.fluency_margin]
             order = rank_by_score([c.text for c in kept], [c.logprob for c in kept], text, num_titles)
             ranked = [kept[i] for i in order]
-            how = ("ranked by the model's score and grounding in the brief"
-                   + (f": the click model reads {', '.join(getattr(self.click_model, 'languages', ()))} only, "
-                      "so no click-through is predicted" if self.click_model is not None else ""))
+            languages = getattr(self.click_model, "languages", ())
+            if self.click_model is None:
+                why = ""
+            elif language in languages:  # it reads the language, but its head there is not meant for ranking
+                why = (f": the click model's {language} head is not used for ranking (it is close to a length rule; "
+                       "see the click model card)")
+            else:
+                why = f": the click model reads {', '.join(languages)} only, so no click-through is predicted"
+            how = "ranked by the model's score and grounding in the brief" + why
         return TitleList(ranked, dropped=dropped, examples=examples, language=language,
                          ranking="; ".join([how, *notes]))
 
