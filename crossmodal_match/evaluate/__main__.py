@@ -107,7 +107,8 @@ def _add_multilingual(parser: argparse.ArgumentParser) -> None:
     _add_retrieval_args(parser, name="copy_multilingual")
     parser.add_argument("--max-pairs", type=int, default=1000, help="pairs per Chinese pool (seeded sample)")
     parser.add_argument("--youtube-videos", type=int, default=2000, help="videos in the YouTube pool")
-    parser.add_argument("--encoders", default="minilm,use,e5", help="comma-separated: minilm, use, e5")
+    parser.add_argument("--encoders", default="minilm,e5",
+                        help="comma-separated: minilm, e5 (USE: bench/matcher_evals_with_use.py)")
     parser.add_argument("--cache-dir", default=None,
                         help="embedding cache folder (default: <cache root>/eval_embeddings; 'none' for no cache)")
 
@@ -153,8 +154,9 @@ def _run_music(args: argparse.Namespace, command: str) -> str:
 
 def _add_music_mgsv(parser: argparse.ArgumentParser) -> None:
     _add_retrieval_args(parser, name="music_mgsv")
-    parser.add_argument("--encoders", default="minilm,use,e5",
-                        help="comma-separated text encoders: minilm (the old default), use, e5")
+    parser.add_argument("--encoders", default="minilm,e5",
+                        help="comma-separated text encoders: minilm (the old default), e5 "
+                             "(USE: bench/matcher_evals_with_use.py)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds inside the development half")
     parser.add_argument("--cache-dir", default=None,
                         help="embedding cache folder (default: <cache root>/eval_embeddings; 'none' for no cache)")
@@ -163,15 +165,15 @@ def _add_music_mgsv(parser: argparse.ArgumentParser) -> None:
 def _run_music_mgsv(args: argparse.Namespace, command: str) -> str:
     import os
 
-    from crossmodal_match.encoders import create_encoder
+    from crossmodal_match.evaluate.multilingual_copy import build_encoder
     from crossmodal_match.evaluate.music_mgsv import MusicMgsvConfig, MusicMgsvEvaluator, report
+    from crossmodal_match.multilingual import MultilingualEncoder
 
     _set_threads(args.torch_threads)
     cache = args.cache_dir or str(Path(os.environ.get("CREATOR_STUDIO_CACHE")
                                        or Path.home() / ".cache" / "creator-studio") / "eval_embeddings")
     cache_dir = None if cache == "none" else cache
-    encoders = {k: (create_encoder("minilm") if k == "minilm"
-                    else create_encoder("multilingual", kind=k, cache_dir=cache_dir))
+    encoders = {k: (MultilingualEncoder(k, cache_dir=cache_dir) if k == "e5" else build_encoder(k))
                 for k in args.encoders.split(",")}
     config = MusicMgsvConfig(data_dir=args.data, folds=args.folds, n_boot=args.n_boot, seed=args.seed)
     metrics = MusicMgsvEvaluator(config, encoders=encoders)()
