@@ -211,6 +211,32 @@ def template_names() -> list[str]:
     return templates.list_templates()
 
 
+def speaks(template: str) -> bool:
+    """Whether ``template`` burns in what the footage says (caption mode ``"speech"``) rather than the copy line."""
+    import templates
+
+    try:
+        return templates.get_template(template).caption.mode == "speech"
+    except templates.TemplateError:
+        return False
+
+
+def transcript_rows(data: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """What the draft's footage says, for the Draft page: ``(path, heading, [(time span, text), ...])`` per clip
+    that was transcribed, segments in order (their index is their position)."""
+    rows = []
+    for path, t in data.get("transcripts", {}).items():
+        edited = " · edited" if "captions edited by the creator" in t.get("notes", ()) else ""
+        heading = f"{state.display_name(path)} · {t.get('language') or 'no speech'}{edited}"
+        spans = [(f"{_clock(s['start_s'])}-{_clock(s['end_s'])}", s["text"]) for s in t.get("segments", ())]
+        rows.append((path, heading, spans))
+    return rows
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+
+
 def template_label(name: str) -> str:
     """``name (aspect): first clause of its description`` for a select box."""
     import templates

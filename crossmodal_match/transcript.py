@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from crossmodal_match.errors import ConfigError
@@ -17,6 +17,10 @@ from crossmodal_match.errors import ConfigError
 #: Bumped when a field changes meaning; a stored transcript of another version is re-made, never misread.
 TRANSCRIPT_VERSION = 1
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+# A unit of edited text: one Han/kana character (with the punctuation that follows it) or one Latin word with its
+# leading space, the way Whisper writes them, so captions break an edited line as they break a transcribed one.
+_EDIT_UNIT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\s*[^\s\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
+EDITED = "captions edited by the creator"
 NO_SPEECH = "no speech was heard in this clip (music, silence or noise only), so it has no transcript or captions"
 
 
@@ -123,6 +127,44 @@ class Transcript:
             cut = text[:max_chars]
             out = cut.rsplit(" ", 1)[0] if " " in cut else cut
         return out
+
+    def with_segment_text(self, index: int, text: str) -> Transcript:
+        """This transcript with one segment's words replaced by the creator's text (a fix to what was heard).
+
+        The new words share out the segment's spoken span (its first word's start to its last word's end, else
+        the segment's own) in proportion to their length in characters, so captions keep following the voice;
+        nothing is transcribed again. Empty text removes the segment (a line that was never said).
+
+        Args:
+            index: the segment, 0-based, in :attr:`segments`.
+            text: the corrected line, any script; surrounding space is ignored.
+
+        Returns:
+            A new ``Transcript`` whose :attr:`notes` include :data:`EDITED`.
+
+        Raises:
+            ConfigError: ``index`` is not a segment of this transcript, or ``text`` is not a string.
+        """
+        if not isinstance(index, int) or not 0 <= index < len(self.segments):
+            raise ConfigError(f"segment {index!r} does not exist: this transcript has {len(self.segments)} "
+                              f"(0 to {len(self.segments) - 1})")
+        if not isinstance(text, str):
+            raise ConfigError(f"a segment's text must be a string, got {type(text).__name__}")
+        old = self.segments[index]
+        units = _EDIT_UNIT.findall(" " + " ".join(text.split()))
+        segments = list(self.segments)
+        if not units:
+            del segments[index]
+        else:
+            start = old.words[0].start_s if old.words else old.start_s
+            end = max(old.words[-1].end_s if old.words else old.end_s, start)
+            sizes = [len(u.strip()) for u in units]
+            done = [sum(sizes[:k]) / sum(sizes) for k in range(len(units) + 1)]
+            times = [start + f * (end - start) for f in done]
+            words = tuple(Word(a, b, u) for a, b, u in zip(times[:-1], times[1:], units))
+            segments[index] = Segment(old.start_s, old.end_s, "".join(units).strip(), words)
+        notes = self.notes if EDITED in self.notes else (*self.notes, EDITED)
+        return replace(self, segments=tuple(segments), notes=notes)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the layout of ``transcript.json`` and of ``draft.json``'s ``transcript``)."""

@@ -18,12 +18,13 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from templates.errors import TemplateError
+from templates.speech_brief import brief_from_speech, titles_brief
 
 DRAFT_VERSION = 1
 DRAFT_FILE, VIDEO_FILE, CAPTIONS_FILE, COVER_FILE = "draft.json", "draft.mp4", "captions.srt", "cover.jpg"
@@ -163,8 +164,12 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
         report.stage("transcribe")
     transcripts, speech_notes = _transcribe(transcriber, footage_paths, footage, report)
     if not brief.strip():
-        brief = _brief_from_speech(transcripts)
+        brief = brief_from_speech(transcripts)
         speech_notes.append(f"the brief was empty, so titles, copy and music follow what was said: {brief!r}")
+        title_brief = brief
+    else:
+        title_brief, note = titles_brief(brief, transcripts)
+        speech_notes.extend([note] if note else [])
     report.stage("match")
     result = matcher.match(footage, brief)
     if not result.templates and template is None:
@@ -178,7 +183,7 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
     spec, template_notes = _pick_template(result, template, footage=footage, analysis=analysis,
                                           music_path=music_path)
     report.stage("titles")
-    titles, titles_summary = _titles(generator, brief, controls)
+    titles, titles_summary = _titles(generator, title_brief, controls)
     state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
              "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
              "titles_summary": titles_summary, "transcripts": transcripts,
@@ -223,22 +228,6 @@ def _transcribe(transcriber, footage_paths, footage, report: _Reporter) -> tuple
         notes.insert(0, f"{which} ({', '.join(silent)}): nothing to transcribe or caption from "
                         + ("it" if len(silent) == 1 else "them"))
     return transcripts, notes
-
-
-def _brief_from_speech(transcripts: dict[str, dict]) -> str:
-    """The gist of the footage's speech, for a draft whose brief was left empty.
-
-    Raises:
-        TemplateError: nothing was said either.
-    """
-    from crossmodal_match.transcript import Transcript
-
-    heard = [Transcript.from_dict(t) for t in transcripts.values()]
-    gist = next((t.gist() for t in heard if t.has_speech), "")
-    if not gist:
-        raise TemplateError("the brief is empty and no speech was heard in the footage: describe the post in one "
-                            "line (it drives titles and matching)")
-    return gist
 
 
 def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: bool, report: _Reporter,
@@ -308,7 +297,8 @@ def load_draft(folder: str | os.PathLike) -> dict[str, Any]:
 
 
 def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str | None = None,
-             template: str | None = None, music_id: str | None = None, matcher=None, preview: bool = False,
+             template: str | None = None, music_id: str | None = None, matcher=None,
+             transcript_edits: Mapping[str, Mapping[int, str]] | None = None, preview: bool = False,
              on_progress: Progress | None = None, cancel=None) -> Draft:
     """Render a draft again after an edit (title, caption, template, music), from its stored analyses: the
     footage is never analysed again.
@@ -319,10 +309,15 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
         music_id: another track of the matcher's catalogue; the timeline is re-cut on its beats from the stored
             footage analyses (the track's own analysis comes from the matcher, which caches it by file hash).
         matcher: the ``crossmodal_match.Matcher`` that knows ``music_id`` (needed only with ``music_id``).
+        transcript_edits: the creator's fixes to what was heard: ``{footage path: {segment index: new text}}``
+            (paths and indexes as in ``draft.json``'s ``transcripts``; "" removes a segment). The stored
+            transcripts are changed (``Transcript.with_segment_text``), so the fixes outlive later edits of the
+            template or music, and the captions follow them; nothing is transcribed again.
         preview, on_progress, cancel: as ``make_draft``.
 
     Raises:
-        TemplateError: the folder holds no readable draft, or ``music_id`` without a matcher; the matcher's
+        TemplateError: the folder holds no readable draft, ``music_id`` without a matcher, or a transcript edit
+            for a clip or segment the draft does not have (the message lists what it has); the matcher's
             ``ConfigError`` for a track it does not know; ``TimelineError`` when the track cannot fill the
             template; RenderError / RenderCancelled as ``make_draft`` (the previous files stay as they were).
     """
@@ -333,6 +328,10 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
     state = {k: data[k] for k in ("brief", "footage_paths", "footage", "match", "titles", "music", "notes")}
     state["titles_summary"] = data.get("titles_summary", "")  # drafts made before it was recorded lack it
     state["transcripts"] = data.get("transcripts", {})  # kept from make_draft: an edit never transcribes again
+    if transcript_edits:
+        state["transcripts"] = _edit_transcripts(state["transcripts"], transcript_edits)
+        note = "the captions use the creator's fixes to what was heard (nothing was transcribed again)"
+        state["notes"] = [*state["notes"], note] if note not in state["notes"] else state["notes"]
     if music_id is not None and music_id != data["music"]["id"]:
         if matcher is None:
             raise TemplateError(f"cannot swap the music to {music_id!r} without the matcher that knows the track; "
@@ -342,3 +341,31 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
     report = _Reporter(on_progress)
     return _build(state, picks, out_dir=folder.parent, draft_id=folder.name, preview=preview, report=report,
                   cancel=cancel)
+
+
+def _edit_transcripts(transcripts: dict[str, dict], edits: Mapping[str, Mapping[int, str]]) -> dict[str, dict]:
+    """``transcripts`` (path -> ``Transcript.to_dict()``) with the creator's segment texts applied.
+
+    Raises:
+        TemplateError: a path the draft has no transcript for, or a segment index it does not have.
+    """
+    from crossmodal_match.errors import ConfigError
+    from crossmodal_match.transcript import Transcript
+
+    out = dict(transcripts)
+    for path, changes in edits.items():
+        if path not in out:
+            raise TemplateError(f"no transcript of {path!r} in this draft to edit; it has transcripts of "
+                                f"{sorted(out) or 'no clip'}")
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in changes):
+            raise TemplateError(f"transcript edits of {Path(path).name} must be keyed by segment number (0, 1, ...), "
+                                f"got {list(changes)}")
+        transcript = Transcript.from_dict(out[path])
+        # Highest index first, so removing a segment does not shift the ones still to edit.
+        for index, text in sorted(changes.items(), key=lambda kv: kv[0], reverse=True):
+            try:
+                transcript = transcript.with_segment_text(index, text)
+            except ConfigError as exc:
+                raise TemplateError(f"cannot edit the transcript of {Path(path).name}: {exc}") from exc
+        out[path] = transcript.to_dict()
+    return out

@@ -495,12 +495,57 @@ def test_draft_edit_full_render_downloads_and_feedback(with_draft, home):
     button(at, "Render full quality").click().run()
     assert not at.exception and not at.error
     assert json.loads((folder / "draft.json").read_text())["preview"] is False
-    assert [d.label for d in at.download_button] == ["Video (mp4)", "Captions (.srt)", "Cover (jpg)", "draft.json"]
+    assert [d.label for d in at.download_button] == ["Video (mp4)", "Captions (.srt)", "Captions (.vtt)", "Cover (jpg)",
+                                                     "draft.json"]
     at.download_button[0].click().run()
     button(at, "Keep this draft").click().run()
     actions = shown_actions(home, at.session_state["sid"])
     music = json.loads((folder / "draft.json").read_text())["music"]["id"]
     assert actions[("music", music)] == ("exported", "kept")
+
+
+def _spoken(path: str) -> dict:
+    """A transcript of ``path`` as ``make_draft`` stores it: two lines, the second misheard."""
+    from crossmodal_match.transcript import Segment, Transcript, Word
+
+    words = [Word(0.2, 0.6, " Hello"), Word(0.6, 1.0, " there,"), Word(1.0, 1.5, " friends."),
+             Word(2.1, 2.6, " Summer"), Word(2.6, 3.2, " dorp.")]
+    return Transcript("en", 0.99, 4.0, 3.0, (Segment(0.2, 1.5, "Hello there, friends.", tuple(words[:3])),
+                                             Segment(2.1, 3.2, "Summer dorp.", tuple(words[3:]))),
+                      model="fake").to_dict()
+
+
+def test_draft_page_shows_what_was_said_and_a_fix_re_captions_without_transcribing(with_draft, home, monkeypatch):
+    at = with_draft
+    (folder,) = drafts(at, home)
+    data = json.loads((folder / "draft.json").read_text())
+    clip = data["footage_paths"][0]
+    data["transcripts"] = {clip: _spoken(clip)}
+    data["picks"]["template"] = "talking-head-captions"
+    (folder / "draft.json").write_text(json.dumps(data))
+    import crossmodal_match.speech as speech
+
+    monkeypatch.setattr(speech.Transcriber, "transcribe", lambda *a, **k: pytest.fail("transcribed again"))
+    at.switch_page("app_pages/draft.py").run()
+    assert not at.exception and not at.error
+    said = [t for t in at.text_input if t.key and t.key.startswith("said_")]
+    assert [t.value for t in said] == ["Hello there, friends.", "Summer dorp."]
+    assert [t.label for t in said] == ["0:00.2-0:01.5", "0:02.1-0:03.2"]
+    said[1].set_value("Summer drop.")
+    button(at, "Apply fixes and re-render").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = json.loads((folder / "draft.json").read_text())
+    segments = after["transcripts"][clip]["segments"]
+    assert [s["text"] for s in segments] == ["Hello there, friends.", "Summer drop."]
+    assert segments[1]["words"][0]["start_s"] == 2.1 and segments[1]["words"][-1]["end_s"] == 3.2
+    assert any("fixes to what was heard" in n for n in after["notes"])
+    assert "Summer drop." in (folder / "captions.srt").read_text() and "dorp" not in (folder / "captions.vtt").read_text()
+    # clearing a line removes it; the box below moves up with its own text, not the cleared one's
+    [t for t in at.text_input if t.key and t.key.startswith("said_")][0].set_value("")
+    button(at, "Apply fixes and re-render").click().run()
+    assert not at.exception and not at.error
+    assert [t.value for t in at.text_input if t.key and t.key.startswith("said_")] == ["Summer drop."]
+    assert "Hello there" not in (folder / "captions.srt").read_text()
 
 
 def test_pages_without_a_draft_point_to_create(home):

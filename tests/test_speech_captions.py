@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from crossmodal_match.errors import NoAudioError
+from crossmodal_match.errors import ConfigError, NoAudioError
 from crossmodal_match.transcript import NO_SPEECH, Segment, Transcript, Word
 from templates import TemplateError
 from templates.captions import srt_text, vtt_text
@@ -396,3 +396,82 @@ def test_silent_clips_get_one_note_not_one_each(media_and_matcher, tmp_path):
     _, notes = _transcribe(FakeTranscriber({}, silent={p.name for p in paths}), paths, [_Footage()] * 3, _Report())
     assert notes == ["none of the 3 clips has an audio track (talk.mp4, b.mp4, c.mp4): nothing to transcribe or "
                      "caption from them"]
+
+
+# --- the transcript beside a brief, and the creator's fixes ------------------------------------------------------------
+
+
+def test_with_a_brief_the_titles_read_the_brief_and_what_was_said(media_and_matcher, tmp_path):
+    from tests.test_draft import fake_generator
+
+    talk, matcher = media_and_matcher
+    briefs = []
+
+    def generator(b, **kwargs):
+        briefs.extend(b)
+        return fake_generator(b, **kwargs)
+
+    draft = make_draft([talk], "pasta night", generator=generator, matcher=matcher, out_dir=tmp_path, preview=True,
+                       template="talking-head-captions",
+                       transcriber=FakeTranscriber({"talk.mp4": transcript_of(EN)}))
+    assert briefs == ["pasta night. Today I will show you how to make a quick tomato pasta in fifteen minutes. First "
+                      "boil the water and salt it well."]
+    assert load_draft(draft.folder)["brief"] == "pasta night"  # copy and music keep to the creator's words
+    assert any(n.startswith("the titles read the brief and what was said") for n in draft.notes)
+
+
+def test_speech_in_another_language_than_the_brief_stays_out_of_the_titles():
+    from templates.speech_brief import titles_brief
+
+    zh = {"a.mp4": transcript_of(ZH, language="zh").to_dict()}
+    en = {"a.mp4": transcript_of(EN).to_dict()}
+    joined, note = titles_brief("番茄意面教程", zh)
+    assert joined.startswith("番茄意面教程。今天教大家") and "what was said" in note
+    assert titles_brief("番茄意面教程", en) == ("番茄意面教程", "the footage speaks another language (en) than the "
+                                                           "brief, so the titles follow the brief alone")
+    assert titles_brief("pasta night", zh)[0] == "pasta night"
+    silent = {"a.mp4": Transcript("", 0, 16, 0, (), "t", notes=(NO_SPEECH,)).to_dict()}
+    assert titles_brief("pasta night", silent) == ("pasta night", None)
+
+
+def test_a_fixed_segment_keeps_the_voice_span_and_an_empty_one_is_removed():
+    t = transcript_of(ZH, language="zh")
+    first = t.segments[0]
+    fixed = t.with_segment_text(0, "今天教大家做番茄炒蛋。")
+    words = fixed.segments[0].words
+    assert "".join(w.text for w in words) == "今天教大家做番茄炒蛋。" and fixed.segments[0].text == "今天教大家做番茄炒蛋。"
+    assert words[0].start_s == first.words[0].start_s and words[-1].end_s == pytest.approx(first.words[-1].end_s)
+    assert all(a.end_s == pytest.approx(b.start_s) for a, b in zip(words, words[1:]))
+    assert "captions edited by the creator" in fixed.notes
+    shorter = t.with_segment_text(1, "  ")
+    assert len(shorter.segments) == len(t.segments) - 1 and shorter.segments[1] == t.segments[2]
+    english = transcript_of(EN).with_segment_text(0, "Today: a quick tomato pasta, in 15 minutes!")
+    assert [w.text for w in english.segments[0].words][:3] == [" Today:", " a", " quick"]
+    for bad in (-1, len(t.segments), "0"):
+        with pytest.raises(ConfigError, match="does not exist"):
+            t.with_segment_text(bad, "x")
+
+
+def test_a_transcript_fix_re_captions_the_draft_and_bad_fixes_are_refused(media_and_matcher, tmp_path):
+    from tests.test_draft import fake_generator
+
+    talk, matcher = media_and_matcher
+    transcriber = FakeTranscriber({"talk.mp4": transcript_of(EN)})
+    draft = make_draft([talk], "", generator=fake_generator, matcher=matcher, out_dir=tmp_path, preview=True,
+                       template="talking-head-captions", transcriber=transcriber)
+    before = draft.folder.joinpath("draft.json").read_text(encoding="utf-8")
+    for edits, match in (({"other.mp4": {0: "x"}}, "no transcript of 'other.mp4'"),
+                         ({str(talk): {9: "x"}}, "segment 9 does not exist"),
+                         ({str(talk): {"0": "x"}}, "keyed by segment number")):
+        with pytest.raises(TemplateError, match=match):
+            rerender(draft.folder, transcript_edits=edits, preview=True)
+    assert draft.folder.joinpath("draft.json").read_text(encoding="utf-8") == before  # nothing half-written
+    again = rerender(draft.folder, transcript_edits={str(talk): {1: "First boil the water and salt it like the sea."}},
+                     preview=True)
+    def said(d):
+        return " ".join(d.subtitles.read_text(encoding="utf-8").split())
+
+    assert "it like the sea." in said(again) and "salt it well" not in said(again)
+    assert len(transcriber.calls) == 1
+    # the fix outlives a later edit of something else
+    assert "like the sea" in said(rerender(draft.folder, title="Pasta", preview=True))

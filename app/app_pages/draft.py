@@ -1,5 +1,7 @@
-"""Draft: watch it (fast preview first), edit title / caption / template / music and re-render, render full,
-download."""
+"""Draft: watch it (fast preview first), edit title / caption / template / music and re-render, read and fix what
+the footage says (the captions follow), render full, download."""
+
+import zlib
 
 import streamlit as st
 
@@ -56,9 +58,35 @@ with st.form("edit"):
         _ask("edit", title=title, copy=copy, template=template, music_id=music)
         st.rerun()
 
+spoken = actions.transcript_rows(data)
+if spoken:
+    with st.form("transcript"):
+        st.markdown("**What was said** (fix a misheard line and the captions follow it; clear a line that was never "
+                    "said; nothing is transcribed again)")
+        if not actions.speaks(picks["template"]):
+            st.caption(f"The template '{picks['template']}' captions the copy line, not the words; pick "
+                       "talking-head-captions to burn these in. The fixes are kept for when you do.")
+        fixed = {}
+        for n, (path, heading, spans) in enumerate(spoken):
+            st.caption(heading)
+            for i, (span, text) in enumerate(spans):
+                # the key carries the line itself: after a line is removed the ones below move up, and a key by
+                # position alone would show a removed line's empty box in place of the next line
+                fixed[(path, i)] = st.text_input(span, value=text, key=f"said_{n}_{i}_{zlib.crc32(text.encode())}")
+        if st.form_submit_button("Apply fixes and re-render", icon=":material/subtitles:"):
+            edits: dict[str, dict[int, str]] = {}
+            for (path, i), text in fixed.items():
+                if text != spoken[[p for p, _, _ in spoken].index(path)][2][i][1]:
+                    edits.setdefault(path, {})[i] = text
+            if edits:
+                _ask("edit", transcript_edits=edits)
+                st.rerun()
+            st.info("Nothing changed in what was said.")
+
 st.markdown("**Download**")
 files = [("Video (mp4)", "draft.mp4", "video/mp4"), ("Captions (.srt)", "captions.srt", "application/x-subrip"),
-         ("Cover (jpg)", "cover.jpg", "image/jpeg"), ("draft.json", "draft.json", "application/json")]
+         ("Captions (.vtt)", "captions.vtt", "text/vtt"), ("Cover (jpg)", "cover.jpg", "image/jpeg"),
+         ("draft.json", "draft.json", "application/json")]
 for column, (label, name, mime) in zip(st.columns(len(files)), files):
     path = folder / name
     if path.is_file():
