@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -28,19 +29,14 @@ import numpy as np
 
 from crossmodal_match.audio_decode import check_audio_file, file_sha256, write_json_atomic
 from crossmodal_match.errors import ConfigError, InvalidMediaError, ModelLoadError, NoAudioError
+from crossmodal_match.speech_audio import (SAMPLE_RATE, WINDOW_S, audio_duration_s, iter_audio, load_audio,
+                                           stream_windows, window_bounds)
 from crossmodal_match.transcript import NO_SPEECH, TRANSCRIPT_VERSION, Segment, Transcript, Word
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000  # Hz; what Whisper reads
 INSTALL_HINT = "pip install faster-whisper==1.2.1 (or `pip install -e .` in the repository)"
 COMPUTE_TYPES = ("int8", "int8_float32", "float32")
-# faster-whisper computes VAD and features over the whole array at once, so its memory grows with the clip
-# (about +400 MB at 10 min); longer audio is transcribed in windows of at most this long, each ending at the
-# quietest 0.2 s of its last ``_CUT_SEARCH_S`` so no word is split, which keeps the peak flat.
-WINDOW_S = 120.0
-_CUT_SEARCH_S = 10.0
-_CUT_FRAME_S = 0.2
 # Whisper writes Mandarin in traditional or simplified characters as its training data happened to; a prompt in
 # simplified Chinese (the platforms' script) steers it to simplified (measured on 10 synthetic Mandarin sentences
 # in docs/speech/README.md: 5 of 10 came out traditional without it).
@@ -108,35 +104,6 @@ def check_language(language: str | None) -> str | None:
         raise ConfigError(f"unknown speech language {language!r}: use an ISO 639-1 code such as zh or en, or "
                           f"omit it to detect the language{hint}")
     return code
-
-
-def load_audio(path: str | os.PathLike) -> np.ndarray:
-    """The first audio track of a footage or voice file, as Whisper reads it.
-
-    Returns:
-        np.ndarray [shape=(n,), float32, 16 kHz mono, -1..1]; a stream cut off part-way gives what decodes.
-
-    Raises:
-        InvalidMediaError: missing, empty, unsupported extension, not decodable, or no samples decode.
-        NoAudioError: the file has no audio track.
-    """
-    path = Path(path)
-    check_audio_file(path)
-    try:
-        from faster_whisper.audio import decode_audio
-    except ImportError as exc:
-        raise ModelLoadError(f"speech needs faster-whisper: {INSTALL_HINT}") from exc
-    try:
-        samples = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-    except IndexError as exc:  # faster-whisper asks PyAV for audio stream 0, which a silent export lacks
-        raise NoAudioError(path, "has no audio track, so there is no speech to transcribe") from exc
-    except (ValueError, OSError) as exc:  # PyAV's FFmpegError family subclasses ValueError
-        raise InvalidMediaError(path, f"its audio cannot be decoded ({exc}); re-export the file") from exc
-    if samples.size == 0:
-        raise InvalidMediaError(path, "no audio samples could be decoded (empty or corrupt audio stream)")
-    if not np.all(np.isfinite(samples)):
-        raise InvalidMediaError(path, "decoded audio contains NaN or infinite samples")
-    return samples
 
 
 class Transcriber:
@@ -228,8 +195,13 @@ class Transcriber:
                 return Transcript.from_dict(json.loads(cache_file.read_text(encoding="utf-8")))
             except (OSError, ValueError) as exc:  # a damaged entry (ConfigError is a ValueError) is re-made
                 logger.warning("ignoring unreadable cached transcript %s: %s", cache_file, exc)
-        transcript = self.transcribe_samples(load_audio(path), language=code, source_sha256=sha,
-                                             on_progress=on_progress)
+        try:
+            # decoded and cut into windows as it streams: memory does not grow with the clip's length
+            windows = stream_windows(iter_audio(path))
+            transcript = self._transcribe_windows(windows, language=code, source_sha256=sha,
+                                                  expected_s=audio_duration_s(path), on_progress=on_progress)
+        except ImportError as exc:  # PyAV comes with faster-whisper
+            raise ModelLoadError(f"speech needs faster-whisper: {INSTALL_HINT}") from exc
         if cache_file is not None:
             try:
                 write_json_atomic(cache_file, transcript.to_dict())
@@ -264,11 +236,22 @@ class Transcriber:
         if samples.ndim != 1 or not np.all(np.isfinite(samples)):
             raise ConfigError(f"samples must be a finite 1-D float array at {SAMPLE_RATE} Hz; got shape "
                               f"{samples.shape}")
-        duration_s = samples.size / SAMPLE_RATE
+        windows = ((start, samples[start:end]) for start, end in window_bounds(samples))
+        return self._transcribe_windows(windows, language=code, source_sha256=source_sha256,
+                                        expected_s=samples.size / SAMPLE_RATE, on_progress=on_progress)
+
+    def _transcribe_windows(self, windows, *, language: str | None, source_sha256: str, expected_s: float | None,
+                            on_progress: Callable[[float], None] | None) -> Transcript:
+        """Transcribe ``(start sample, window samples)`` pairs in order; ``expected_s`` (the audio's length as
+        the container states it, None when unknown) only scales the progress."""
+        code = language
+        # The first window decodes before the model loads, so a file without sound fails fast (NoAudioError)
+        windows = iter(windows)
+        first = next(windows, None)
         model = self._load()
-        segments, speech_s, detected = [], 0.0, None
-        for start, end in window_bounds(samples):
-            window, offset_s = samples[start:end], start / SAMPLE_RATE
+        segments, speech_s, detected, end = [], 0.0, None, 0
+        for start, window in itertools.chain([first], windows) if first is not None else ():
+            offset_s, end = start / SAMPLE_RATE, start + window.size
             # Later windows keep the language found in the first one that had speech.
             language = code or (detected and detected[0])
             found, info = self._decode(model, window, language=language, offset_s=offset_s)
@@ -279,41 +262,18 @@ class Transcriber:
             if found:
                 detected = detected or (info.language, float(info.language_probability))
             segments.extend(found)
-            if on_progress is not None and duration_s > 0:
-                on_progress(min(1.0, end / samples.size))
-            speech_s += float(info.duration_after_vad) if self.config.vad else (end - start) / SAMPLE_RATE
+            if on_progress is not None and expected_s:
+                on_progress(min(1.0, end / SAMPLE_RATE / expected_s))
+            speech_s += float(info.duration_after_vad) if self.config.vad else window.size / SAMPLE_RATE
         if on_progress is not None:
             on_progress(1.0)
+        duration_s = end / SAMPLE_RATE
         heard = bool(segments)
         language, probability = (code, 1.0) if code else detected or ("", 0.0)
         return Transcript(language=language, language_probability=probability, duration_s=duration_s,
                           speech_s=speech_s, segments=tuple(segments), model=self.model_name,
                           source_sha256=source_sha256, language_given=code is not None,
                           notes=() if heard else (NO_SPEECH,))
-
-
-def window_bounds(samples: np.ndarray, *, window_s: float | None = None) -> list[tuple[int, int]]:
-    """``[start, end)`` sample ranges covering ``samples``, each at most ``window_s`` (default ``WINDOW_S``)
-    long; every cut but the last sits at the quietest ``_CUT_FRAME_S`` frame (lowest RMS) of the window's final ``_CUT_SEARCH_S``.
-
-    Args:
-        samples: np.ndarray [shape=(n,), float32, 16 kHz].
-
-    Returns:
-        Contiguous ranges in order (one range when the audio fits in one window).
-    """
-    size, frame = int((window_s or WINDOW_S) * SAMPLE_RATE), int(_CUT_FRAME_S * SAMPLE_RATE)
-    search = min(int(_CUT_SEARCH_S * SAMPLE_RATE), size // 2)
-    bounds, start = [], 0
-    while samples.size - start > size:
-        lo = start + size - search
-        tail = samples[lo:start + size]
-        rms = np.sqrt(np.mean(tail[: tail.size // frame * frame].reshape(-1, frame) ** 2, axis=1))
-        cut = lo + int(np.argmin(rms)) * frame + frame // 2
-        bounds.append((start, cut))
-        start = cut
-    bounds.append((start, samples.size))
-    return bounds
 
 
 def _hallucinated(seg) -> bool:

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from crossmodal_match import speech
+from crossmodal_match import speech, speech_audio
 from crossmodal_match.__main__ import main as cli_main
 from crossmodal_match.errors import ConfigError, InvalidMediaError, ModelLoadError, NoAudioError
 from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize, word_error_rate, write_wav
@@ -319,10 +319,43 @@ def test_long_audio_is_cut_into_windows_at_its_quietest_moments():
     assert speech.window_bounds(samples[:16_000 * 60]) == [(0, 16_000 * 60)]
 
 
+def test_streamed_windows_are_the_windows_of_the_whole_signal():
+    rng = np.random.default_rng(1)
+    samples = (0.3 * rng.standard_normal(16_000 * 300)).astype(np.float32)
+    samples[16_000 * 233:16_000 * 233 + 3200] = 0.0
+    cuts = np.cumsum(rng.integers(1, 16_000 * 45, size=40))
+    chunks = iter(np.split(samples, cuts[cuts < samples.size]))
+    streamed = [(start, w.size) for start, w in speech_audio.stream_windows(chunks, window_s=120.0)]
+    assert streamed == [(a, b - a) for a, b in speech.window_bounds(samples, window_s=120.0)]
+
+
+def test_a_long_file_is_decoded_in_chunks_and_transcribed_window_by_window(monkeypatch, tmp_path):
+    """The file is never held whole: the decoder hands on chunks, the model sees one window at a time."""
+    import soundfile as sf
+
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros(16_000 * 150, np.float32), 16_000)
+    fake = FakeWhisper(HELLO, language="en")
+    transcriber = fake_transcriber(monkeypatch, fake)
+    sizes = []
+    real = speech_audio.iter_audio
+
+    def spy(p, **kwargs):
+        for chunk in real(p, chunk_s=20.0):
+            sizes.append(chunk.size)
+            yield chunk
+
+    monkeypatch.setattr(speech, "iter_audio", spy)
+    progress = []
+    transcript = transcriber.transcribe(path, on_progress=progress.append)
+    assert len(fake.calls) == 2 and max(sizes) <= 16_000 * 21 and sum(sizes) == 16_000 * 150
+    assert transcript.duration_s == pytest.approx(150.0) and progress[-1] == 1.0 and progress == sorted(progress)
+
+
 def test_windows_keep_the_source_clock_and_the_first_language(monkeypatch):
     fake = FakeWhisper(HELLO, language="en")
     transcriber = fake_transcriber(monkeypatch, fake)
-    monkeypatch.setattr(speech, "WINDOW_S", 60.0)
+    monkeypatch.setattr(speech_audio, "WINDOW_S", 60.0)
     samples = np.zeros(16_000 * 100, np.float32)
     transcript = transcriber.transcribe_samples(samples)
     assert len(fake.calls) == 2 and fake.calls[0]["language"] is None and fake.calls[1]["language"] == "en"
