@@ -33,6 +33,8 @@ from titlegen.errors import TitleGenError
 from titlegen.loading import DEFAULT as DEFAULT_TITLE_BASE  # the embedded, offline default
 
 HOME_ENV, FAKE_ENV, FAKES_MODULE_ENV = "CREATOR_STUDIO_HOME", "CREATOR_STUDIO_FAKE_MODELS", "CREATOR_STUDIO_FAKES"
+#: With fake models, also listen with the real offline transcriber (a test of a talking clip in the studio).
+REAL_SPEECH_ENV = "CREATOR_STUDIO_REAL_SPEECH"
 DEMO_ENV = "CREATOR_STUDIO_DEMO_MEDIA"  # set by app/launch.py: the demo media it made, as JSON
 VIDEO_TYPES = ("mp4", "mov", "m4v", "webm", "mkv")
 PHOTO_TYPES = tuple(sorted(ext.lstrip(".") for ext in PHOTO_EXTENSIONS))
@@ -213,8 +215,11 @@ def _transcriber(root: str):
 
 
 def transcriber():
-    """What drafts listen with: the offline Whisper transcriber; None with fake models (the fakes do not speak)."""
-    return None if fake_models() else _transcriber(str(home()))
+    """What drafts listen with: the offline Whisper transcriber; None with fake models (the fakes do not speak)
+    unless :data:`REAL_SPEECH_ENV` asks for the real one beside them."""
+    if fake_models() and os.environ.get(REAL_SPEECH_ENV, "") in ("", "0"):
+        return None
+    return _transcriber(str(home()))
 
 
 def draft_api():

@@ -96,7 +96,7 @@ def speed(folder: Path, *, beams, repeats: int) -> list[dict]:
                     "wer": round(word_error_rate(PARAGRAPH, text), 4),
                     "wall_s": round(best[0], 2), "cpu_s": round(best[1], 2),
                     "realtime_x": round(audio_s / best[0], 2), "realtime_x_cpu": round(audio_s / (best[1] / 2), 2),
-                    "load_average_1min": round(os.getloadavg()[0], 2)})
+                    "load_average_1min": round(os.getloadavg()[0], 2), "window_s": transcriber.config.window_s})
         print(json.dumps(out[-1]), flush=True)
     return out
 
@@ -130,9 +130,11 @@ def _long_audio(folder: Path, seconds: float) -> Path:
     return write_wav(folder / f"long_{int(seconds)}s.wav", audio, sr=SAMPLE_RATE)
 
 
-def memory_child(path: Path) -> dict:
+def memory_child(path: Path, window_s: float | None = None) -> dict:
     """Run in a fresh process: load, transcribe one file, report peak RSS and speed."""
-    transcriber = Transcriber()
+    from crossmodal_match.speech import SpeechConfig
+
+    transcriber = Transcriber(SpeechConfig(window_s=window_s) if window_s else None)
     transcriber._load()
     rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -143,15 +145,16 @@ def memory_child(path: Path) -> dict:
             "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "realtime_x": round(transcript.duration_s / wall, 2),
             "realtime_x_cpu": round(transcript.duration_s / (cpu / 2), 2), "words": len(transcript.words),
             "last_word_end_s": round(transcript.words[-1].end_s, 1) if transcript.words else None,
-            "load_average_1min": round(os.getloadavg()[0], 2)}
+            "load_average_1min": round(os.getloadavg()[0], 2), "window_s": transcriber.config.window_s}
 
 
-def memory(folder: Path, *, lengths) -> list[dict]:
+def memory(folder: Path, *, lengths, window_s: float | None = None) -> list[dict]:
     out = []
     for seconds in lengths:
         path = _long_audio(folder, seconds)
-        proc = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
-                              timeout=3600, check=True)
+        extra = ["--window-s", str(window_s)] if window_s else []
+        proc = subprocess.run([sys.executable, __file__, "--child", str(path), *extra], capture_output=True,
+                              text=True, timeout=3600, check=True)
         out.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(json.dumps(out[-1]), flush=True)
     return out
@@ -164,12 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="one voice, one rate, 30 s of memory only")
     parser.add_argument("--skip", nargs="*", default=[], choices=["wer", "speed", "memory"])
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--window-s", type=float, default=None,
+                        help="SpeechConfig.window_s for the memory runs (default: the library's)")
     parser.add_argument("--zh-voice", type=Path, default=None, help="folder written by bench/zh_voice.py: adds the "
                         "Mandarin character error rate")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(memory_child(args.child)))
+        print(json.dumps(memory_child(args.child, args.window_s)))
         return 0
     if espeak_exe() is None:
         print("espeak-ng is not installed: apt-get install espeak-ng", file=sys.stderr)
@@ -191,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.zh_voice is not None:
             result["zh"] = zh_table(args.zh_voice)
         if "memory" not in args.skip:
-            result["memory"] = memory(folder, lengths=MEMORY_LENGTHS_S[:1] if args.quick else MEMORY_LENGTHS_S)
+            result["memory"] = memory(folder, lengths=MEMORY_LENGTHS_S[:1] if args.quick else MEMORY_LENGTHS_S,
+                                      window_s=args.window_s)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

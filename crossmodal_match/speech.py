@@ -44,6 +44,12 @@ PROMPTS = {"zh": "以下是普通话的句子。"}
 # Whisper drops a segment when no_speech_prob > 0.6 and avg_logprob < -1; the words it invents in the silence after
 # speech ("试试", "字幕..." on the Mandarin test sentences) score no_speech_prob 0.47-0.58, so the bar is lower here.
 HALLUCINATION_NO_SPEECH = 0.4
+# Silero VAD's default 0.5 kept 21 of 46 s of a whispered voice (espeak-ng en-us+whisper, 130 wpm: WER 0.56); at 0.25
+# WER 0.25, with plain speech unchanged and no words heard in three instrumental tracks (docs/speech/README.md).
+VAD_THRESHOLD = 0.25
+# A later window switches away from the language found so far only when Whisper is this sure of another one; a
+# short or noisy window is often mis-detected, and one wrong switch garbles its captions.
+SWITCH_PROBABILITY = 0.8
 HALLUCINATION_LOGPROB = -1.0
 
 
@@ -57,6 +63,9 @@ class SpeechConfig:
         cpu_threads: threads CTranslate2 may use (>= 1).
         beam_size: decoding beams (1 = greedy, faster; 5 = Whisper's default, a little more accurate).
         vad: drop non-speech with Silero VAD first (off only for already-clean voice tracks).
+        vad_threshold: Silero VAD's speech probability above which audio counts as speech (0.05..0.95).
+        window_s: longest stretch of audio handed to Whisper at once, seconds (30..600); the peak memory of a
+            long clip is that of one window (``speech_audio``).
 
     Raises:
         ConfigError: a field out of range, naming it and its value.
@@ -67,12 +76,18 @@ class SpeechConfig:
     cpu_threads: int = 2
     beam_size: int = 5
     vad: bool = True
+    vad_threshold: float = VAD_THRESHOLD
+    window_s: float = WINDOW_S
 
     def __post_init__(self) -> None:
         if self.compute_type not in COMPUTE_TYPES:
             raise ConfigError(f"compute_type must be one of {', '.join(COMPUTE_TYPES)}; got {self.compute_type!r}")
         if not isinstance(self.cpu_threads, int) or self.cpu_threads < 1:
             raise ConfigError(f"cpu_threads must be an int >= 1; got {self.cpu_threads!r}")
+        if not isinstance(self.vad_threshold, (int, float)) or not 0.05 <= self.vad_threshold <= 0.95:
+            raise ConfigError(f"vad_threshold must be a probability in 0.05..0.95; got {self.vad_threshold!r}")
+        if not isinstance(self.window_s, (int, float)) or not 30.0 <= self.window_s <= 600.0:
+            raise ConfigError(f"window_s must be a number of seconds in 30..600; got {self.window_s!r}")
         if not isinstance(self.beam_size, int) or not 1 <= self.beam_size <= 10:
             raise ConfigError(f"beam_size must be an int in 1..10; got {self.beam_size!r}")
 
@@ -197,7 +212,7 @@ class Transcriber:
                 logger.warning("ignoring unreadable cached transcript %s: %s", cache_file, exc)
         try:
             # decoded and cut into windows as it streams: memory does not grow with the clip's length
-            windows = stream_windows(iter_audio(path))
+            windows = stream_windows(iter_audio(path), window_s=self.config.window_s)
             transcript = self._transcribe_windows(windows, language=code, source_sha256=sha,
                                                   expected_s=audio_duration_s(path), on_progress=on_progress)
         except ImportError as exc:  # PyAV comes with faster-whisper
@@ -214,7 +229,9 @@ class Transcriber:
         # condition_on_previous_text=False: one misheard segment must not seed a repetition loop.
         raw, info = model.transcribe(window, language=language, initial_prompt=PROMPTS.get(language),
                                      beam_size=self.config.beam_size, word_timestamps=True,
-                                     vad_filter=self.config.vad, condition_on_previous_text=False)
+                                     vad_filter=self.config.vad, condition_on_previous_text=False,
+                                     vad_parameters={"threshold": self.config.vad_threshold} if self.config.vad
+                                     else None)
         # decoding happens while iterating
         segments = [_segment(seg, offset_s=offset_s) for seg in raw if not _hallucinated(seg)]
         return [s for s in segments if s.text], info
@@ -236,7 +253,7 @@ class Transcriber:
         if samples.ndim != 1 or not np.all(np.isfinite(samples)):
             raise ConfigError(f"samples must be a finite 1-D float array at {SAMPLE_RATE} Hz; got shape "
                               f"{samples.shape}")
-        windows = ((start, samples[start:end]) for start, end in window_bounds(samples))
+        windows = ((start, samples[start:end]) for start, end in window_bounds(samples, window_s=self.config.window_s))
         return self._transcribe_windows(windows, language=code, source_sha256=source_sha256,
                                         expected_s=samples.size / SAMPLE_RATE, on_progress=on_progress)
 
@@ -249,31 +266,52 @@ class Transcriber:
         windows = iter(windows)
         first = next(windows, None)
         model = self._load()
-        segments, speech_s, detected, end = [], 0.0, None, 0
+        segments, speech_s, end = [], 0.0, 0
+        current, first_probability, spoken_s = None, {}, {}
         for start, window in itertools.chain([first], windows) if first is not None else ():
             offset_s, end = start / SAMPLE_RATE, start + window.size
-            # Later windows keep the language found in the first one that had speech.
-            language = code or (detected and detected[0])
+            language = code or self._window_language(model, window, carried=current)
             found, info = self._decode(model, window, language=language, offset_s=offset_s)
             if language is None and found and info.language in PROMPTS:
                 # detected without its prompt (Whisper then often writes Chinese in traditional characters):
                 # decode the window again with it
                 found, _ = self._decode(model, window, language=info.language, offset_s=offset_s)
             if found:
-                detected = detected or (info.language, float(info.language_probability))
+                current = language or info.language
+                first_probability.setdefault(current, float(info.language_probability))
+                spoken_s[current] = spoken_s.get(current, 0.0) + sum(s.end_s - s.start_s for s in found)
             segments.extend(found)
             if on_progress is not None and expected_s:
                 on_progress(min(1.0, end / SAMPLE_RATE / expected_s))
             speech_s += float(info.duration_after_vad) if self.config.vad else window.size / SAMPLE_RATE
         if on_progress is not None:
             on_progress(1.0)
-        duration_s = end / SAMPLE_RATE
-        heard = bool(segments)
-        language, probability = (code, 1.0) if code else detected or ("", 0.0)
-        return Transcript(language=language, language_probability=probability, duration_s=duration_s,
+        notes = () if segments else (NO_SPEECH,)
+        if len(spoken_s) > 1:
+            parts = ", ".join(f"{lang} {s:.0f} s" for lang, s in sorted(spoken_s.items(), key=lambda kv: -kv[1]))
+            notes = (f"the talk changes language ({parts}); each part was transcribed in its own language",)
+        main = max(spoken_s, key=spoken_s.get) if spoken_s else ""
+        language, probability = (code, 1.0) if code else (main, first_probability.get(main, 0.0))
+        return Transcript(language=language, language_probability=probability, duration_s=end / SAMPLE_RATE,
                           speech_s=speech_s, segments=tuple(segments), model=self.model_name,
-                          source_sha256=source_sha256, language_given=code is not None,
-                          notes=() if heard else (NO_SPEECH,))
+                          source_sha256=source_sha256, language_given=code is not None, notes=notes)
+
+    def _window_language(self, model, window: np.ndarray, *, carried: str | None) -> str | None:
+        """The language to decode a window in: None before any speech was heard (Whisper detects it while
+        decoding); else the language heard so far, unless Whisper is at least ``SWITCH_PROBABILITY`` sure this
+        window speaks another (a clip that changes language is followed window by window)."""
+        if carried is None:
+            return None
+        vad = {}
+        if self.config.vad:  # detect_language takes VadOptions, not the dict transcribe takes
+            from faster_whisper.vad import VadOptions
+
+            vad = {"vad_filter": True, "vad_parameters": VadOptions(threshold=self.config.vad_threshold)}
+        try:
+            found, probability, _ = model.detect_language(window, **vad)
+        except ValueError:  # VAD found no speech in the window: nothing to detect
+            return carried
+        return found if found != carried and probability >= SWITCH_PROBABILITY else carried
 
 
 def _hallucinated(seg) -> bool:

@@ -21,7 +21,10 @@ from crossmodal_match.audio_decode import check_audio_file
 from crossmodal_match.errors import InvalidMediaError, MatchError, NoAudioError
 
 SAMPLE_RATE = 16_000  # Hz, what Whisper reads
-WINDOW_S = 120.0
+# 30 s (Whisper's own decoding span): peak memory 380 MB at 30 s of audio, 419 MB at 10 minutes; 120 s windows gave
+# 395 / 507 MB and the same words (bench/results/speech_memory_2026-12-04b.json and _w30.json). A window is also the
+# span whose language is checked, so a clip that changes language is followed within about 30 s.
+WINDOW_S = 30.0
 CUT_SEARCH_S = 10.0
 CUT_FRAME_S = 0.2
 _CHUNK_S = 30.0  # decoded seconds handed on at a time

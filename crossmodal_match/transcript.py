@@ -21,6 +21,15 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 # leading space, the way Whisper writes them, so captions break an edited line as they break a transcribed one.
 _EDIT_UNIT = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\s*[^\s\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+")
 EDITED = "captions edited by the creator"
+_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _joined(left: str, right: str) -> str:
+    """Two stretches of text as a reader expects them: no space where either side is Chinese or Japanese (so a
+    transcript that changes language reads right at each change), one space between Latin ones."""
+    if not left:
+        return right
+    return left + ("" if _CJK.match(left[-1]) or _CJK.match(right[:1]) else " ") + right
 NO_SPEECH = "no speech was heard in this clip (music, silence or noise only), so it has no transcript or captions"
 
 
@@ -103,8 +112,10 @@ class Transcript:
     @property
     def text(self) -> str:
         """The whole transcript, segments joined (a space between Latin ones, nothing between Chinese ones)."""
-        glue = "" if self.language in ("zh", "ja", "yue") else " "
-        return glue.join(s.text for s in self.segments if s.text).strip()
+        out = ""
+        for text in (s.text for s in self.segments if s.text):
+            out = _joined(out, text)
+        return out.strip()
 
     @property
     def words(self) -> tuple[Word, ...]:
@@ -119,7 +130,7 @@ class Transcript:
             return text
         out = ""
         for sentence in (s.strip() for s in _SENTENCE_END.split(text) if s.strip()):
-            joined = f"{out} {sentence}".strip() if self.language not in ("zh", "ja", "yue") else out + sentence
+            joined = _joined(out, sentence).strip()
             if len(joined) > max_chars:
                 break
             out = joined

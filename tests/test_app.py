@@ -548,6 +548,37 @@ def test_draft_page_shows_what_was_said_and_a_fix_re_captions_without_transcribi
     assert "Hello there" not in (folder / "captions.srt").read_text()
 
 
+def test_a_talking_clip_with_an_empty_brief_gives_a_draft_about_what_was_said(home, tmp_path, monkeypatch):
+    """The studio end to end with the real offline transcriber (espeak-ng speech; skips without it or the weights)."""
+    from crossmodal_match.errors import WhisperWeightsError
+    from crossmodal_match.evaluate.speech_wer import espeak_exe, synthesize
+    from crossmodal_match.speech import Transcriber
+    from tests.media import run_ffmpeg
+
+    if espeak_exe() is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    try:
+        Transcriber()._load()
+    except WhisperWeightsError as exc:
+        pytest.skip(f"Whisper base weights not installed: {exc}")
+    said = "Today I will show you how to make a quick tomato pasta in fifteen minutes."
+    voice = synthesize(said, tmp_path / "voice.wav")
+    talk = tmp_path / "talk.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=0xc8a08c:s=64x112:d=6", "-i", str(voice), "-map", "0:v", "-map", "1:a",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(talk)])
+    monkeypatch.setenv("CREATOR_STUDIO_REAL_SPEECH", "1")
+    at = make_draft(new_session(home), [("talk.mp4", talk.read_bytes(), "video/mp4")], brief="")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    (folder,) = drafts(at, home)
+    data = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    assert "tomato pasta in 15 minutes" in data["brief"] and any("brief was empty" in n for n in data["notes"])
+    assert "i will show you" in data["picks"]["title"].lower()  # the fake generator titles with the brief's words
+    at.switch_page("app_pages/draft.py").run()
+    assert not at.exception
+    lines = [t.value for t in at.text_input if t.key and t.key.startswith("said_")]
+    assert lines and "tomato pasta" in " ".join(lines)
+
+
 def test_pages_without_a_draft_point_to_create(home):
     at = new_session(home)
     for page in ("match", "titles", "draft"):

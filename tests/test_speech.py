@@ -25,9 +25,15 @@ from tests.media import audio_only, colour_segments, truncated
 class FakeWhisper:
     """Stands in for ``faster_whisper.WhisperModel``: returns the segments it was given, records its calls."""
 
-    def __init__(self, segments=(), *, language="en", probability=0.97, speech_s=None) -> None:
+    def __init__(self, segments=(), *, language="en", probability=0.97, speech_s=None, later=()) -> None:
         self.segments, self.language, self.probability, self.speech_s = segments, language, probability, speech_s
-        self.calls = []
+        self.later = list(later)  # (language, probability) that detect_language answers, window after window
+        self.calls, self.detections = [], 0
+
+    def detect_language(self, samples, **kwargs):
+        self.detections += 1
+        found, probability = self.later.pop(0) if self.later else (self.language, self.probability)
+        return found, probability, [(found, probability)]
 
     def transcribe(self, samples, **kwargs):
         self.calls.append(kwargs)
@@ -103,7 +109,8 @@ def test_an_unknown_language_suggests_close_codes():
         speech.check_language("enn")
 
 
-@pytest.mark.parametrize("field, value", [("compute_type", "fp8"), ("cpu_threads", 0), ("beam_size", 0)])
+@pytest.mark.parametrize("field, value", [("compute_type", "fp8"), ("cpu_threads", 0), ("beam_size", 0),
+                                          ("vad_threshold", 1.2), ("window_s", 10.0), ("window_s", "long")])
 def test_a_bad_setting_names_its_field(field, value):
     with pytest.raises(ConfigError, match=field):
         speech.SpeechConfig(**{field: value})
@@ -316,7 +323,8 @@ def test_long_audio_is_cut_into_windows_at_its_quietest_moments():
     assert bounds[0] == (0, 16_000 * 115 + 1600) and bounds[-1][1] == samples.size
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
     assert all(end - start <= 120 * 16_000 for start, end in bounds)
-    assert speech.window_bounds(samples[:16_000 * 60]) == [(0, 16_000 * 60)]
+    assert speech.window_bounds(samples[:16_000 * 60], window_s=120.0) == [(0, 16_000 * 60)]
+    assert speech.window_bounds(samples[:16_000 * 30]) == [(0, 16_000 * 30)]  # the default window: 30 s
 
 
 def test_streamed_windows_are_the_windows_of_the_whole_signal():
@@ -348,20 +356,35 @@ def test_a_long_file_is_decoded_in_chunks_and_transcribed_window_by_window(monke
     monkeypatch.setattr(speech, "iter_audio", spy)
     progress = []
     transcript = transcriber.transcribe(path, on_progress=progress.append)
-    assert len(fake.calls) == 2 and max(sizes) <= 16_000 * 21 and sum(sizes) == 16_000 * 150
+    assert len(fake.calls) >= 150 // 30 and max(sizes) <= 16_000 * 21 and sum(sizes) == 16_000 * 150
     assert transcript.duration_s == pytest.approx(150.0) and progress[-1] == 1.0 and progress == sorted(progress)
 
 
 def test_windows_keep_the_source_clock_and_the_first_language(monkeypatch):
     fake = FakeWhisper(HELLO, language="en")
     transcriber = fake_transcriber(monkeypatch, fake)
-    monkeypatch.setattr(speech_audio, "WINDOW_S", 60.0)
+    transcriber.config = speech.SpeechConfig(window_s=60.0)
     samples = np.zeros(16_000 * 100, np.float32)
     transcript = transcriber.transcribe_samples(samples)
     assert len(fake.calls) == 2 and fake.calls[0]["language"] is None and fake.calls[1]["language"] == "en"
     second = transcript.segments[2]
     assert second.start_s > 50.0 and second.words[0].start_s == pytest.approx(second.start_s)
     assert [s.text for s in transcript.segments] == ["Hello everyone.", "Fifteen minutes today."] * 2
+
+
+@pytest.mark.parametrize("sure, switched", [(0.95, True), (0.6, False)])
+def test_a_window_that_surely_speaks_another_language_is_decoded_in_it(monkeypatch, sure, switched):
+    fake = FakeWhisper(HELLO, language="en", later=[("zh", sure), ("en", 0.99)])
+    transcriber = fake_transcriber(monkeypatch, fake)
+    transcriber.config = speech.SpeechConfig(window_s=40.0)  # silence: cut 10 s before each window's end
+    transcript = transcriber.transcribe_samples(np.zeros(16_000 * 80, np.float32))
+    languages = [(c["language"], c["initial_prompt"]) for c in fake.calls]
+    assert fake.detections == 2  # every window after the first one with speech
+    if switched:
+        assert languages == [(None, None), ("zh", speech.PROMPTS["zh"]), ("en", None)]
+        assert transcript.language == "en" and "changes language (en 5 s, zh 2 s)" in transcript.notes[0]
+    else:
+        assert languages == [(None, None), ("en", None), ("en", None)] and transcript.notes == ()
 
 
 def test_the_character_error_rate_reads_numbers_as_characters():
