@@ -270,14 +270,9 @@ class Transcriber:
         current, first_probability, spoken_s = None, {}, {}
         for start, window in itertools.chain([first], windows) if first is not None else ():
             offset_s, end = start / SAMPLE_RATE, start + window.size
-            language = code or self._window_language(model, window, carried=current)
-            found, info = self._decode(model, window, language=language, offset_s=offset_s)
-            if language is None and found and info.language in PROMPTS:
-                # detected without its prompt (Whisper then often writes Chinese in traditional characters):
-                # decode the window again with it
-                found, _ = self._decode(model, window, language=info.language, offset_s=offset_s)
+            found, info, used = self._decode_window(model, window, offset_s=offset_s, code=code, current=current)
             if found:
-                current = language or info.language
+                current = used
                 first_probability.setdefault(current, float(info.language_probability))
                 spoken_s[current] = spoken_s.get(current, 0.0) + sum(s.end_s - s.start_s for s in found)
             segments.extend(found)
@@ -296,12 +291,33 @@ class Transcriber:
                           speech_s=speech_s, segments=tuple(segments), model=self.model_name,
                           source_sha256=source_sha256, language_given=code is not None, notes=notes)
 
-    def _window_language(self, model, window: np.ndarray, *, carried: str | None) -> str | None:
-        """The language to decode a window in: None before any speech was heard (Whisper detects it while
-        decoding); else the language heard so far, unless Whisper is at least ``SWITCH_PROBABILITY`` sure this
-        window speaks another (a clip that changes language is followed window by window)."""
-        if carried is None:
-            return None
+    def _decode_window(self, model, window: np.ndarray, *, offset_s: float, code: str | None,
+                       current: str | None):
+        """One window's segments, faster-whisper's info, and the language it was decoded in.
+
+        A given language is used as is. Otherwise Whisper detects the window's language while decoding it (the
+        detection reuses the encoder pass, so it is free); a later window keeps the language heard so far unless
+        Whisper is at least ``SWITCH_PROBABILITY`` sure of another (a short or noisy window is often
+        mis-detected, and one wrong switch garbles its captions). A language that needs a prompt (Chinese) is
+        decoded with it: after Chinese, the next window's language is checked first (``detect_language``, one
+        more encoder pass), so a Chinese talk is not decoded twice a window.
+        """
+        if code:
+            return *self._decode(model, window, language=code, offset_s=offset_s), code
+        guess = self._window_language(model, window, carried=current) if current in PROMPTS else None
+        found, info = self._decode(model, window, language=guess, offset_s=offset_s)
+        if guess:
+            return found, info, guess
+        if found and current is not None and info.language != current \
+                and info.language_probability < SWITCH_PROBABILITY:
+            return *self._decode(model, window, language=current, offset_s=offset_s), current
+        if found and info.language in PROMPTS:
+            # detected without its prompt (Whisper then often writes Chinese in traditional characters): again, with it
+            found, _ = self._decode(model, window, language=info.language, offset_s=offset_s)
+        return found, info, info.language
+
+    def _window_language(self, model, window: np.ndarray, *, carried: str) -> str:
+        """``carried``, or the window's own language when Whisper is at least ``SWITCH_PROBABILITY`` sure of it."""
         vad = {}
         if self.config.vad:  # detect_language takes VadOptions, not the dict transcribe takes
             from faster_whisper.vad import VadOptions
