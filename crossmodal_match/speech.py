@@ -30,7 +30,7 @@ import numpy as np
 from crossmodal_match.audio_decode import check_audio_file, file_sha256, write_json_atomic
 from crossmodal_match.errors import ConfigError, InvalidMediaError, ModelLoadError, NoAudioError
 from crossmodal_match.speech_audio import (SAMPLE_RATE, WINDOW_S, audio_duration_s, iter_audio, load_audio,
-                                           stream_windows, window_bounds)
+                                           release_freed_memory, stream_windows, window_bounds)
 from crossmodal_match.transcript import NO_SPEECH, TRANSCRIPT_VERSION, Segment, Transcript, Word
 
 logger = logging.getLogger(__name__)
@@ -276,6 +276,7 @@ class Transcriber:
                 first_probability.setdefault(current, float(info.language_probability))
                 spoken_s[current] = spoken_s.get(current, 0.0) + sum(s.end_s - s.start_s for s in found)
             segments.extend(found)
+            release_freed_memory()
             if on_progress is not None and expected_s:
                 on_progress(min(1.0, end / SAMPLE_RATE / expected_s))
             speech_s += float(info.duration_after_vad) if self.config.vad else window.size / SAMPLE_RATE
