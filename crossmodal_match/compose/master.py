@@ -64,6 +64,26 @@ def integrated_loudness(x: np.ndarray, *, sr: int) -> float:
     return float(-0.691 + 10 * np.log10(kept.mean()))
 
 
+def short_term_loudness(x: np.ndarray, *, sr: int, hop_s: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Short-term loudness (EBU R 128: 3 s windows, ungated), every ``hop_s`` seconds.
+
+    Args:
+        x: np.ndarray [shape=(n, channels), float].
+        sr: sample rate, Hz.
+
+    Returns:
+        ``(times_s [shape=(m,)] at each window's end, LUFS [shape=(m,)])``; empty for a signal under 3 s.
+    """
+    y = signal.sosfilt(np.stack(_k_weighting(sr)), np.asarray(x, dtype=np.float64), axis=0)
+    window, hop = int(round(3.0 * sr)), max(1, int(round(hop_s * sr)))
+    if len(y) < window:
+        return np.zeros(0), np.zeros(0)
+    power = np.cumsum(np.concatenate([np.zeros((1, y.shape[1])), y * y]), axis=0).sum(axis=1)
+    starts = np.arange(0, len(y) - window + 1, hop)
+    mean_square = (power[starts + window] - power[starts]) / window
+    return (starts + window) / sr, -0.691 + 10 * np.log10(np.maximum(mean_square, 1e-20))
+
+
 def _oversampled_peaks(x: np.ndarray) -> np.ndarray:
     """Per input sample, the largest absolute value of the 4x-oversampled signal near it (over channels)."""
     x = np.asarray(x, dtype=np.float32)
