@@ -12,17 +12,17 @@ from scipy import signal
 
 # kit -> voice -> (level, pan): the balance inside the kit, before the style's drum level
 KIT_MIX = {
-    "soft": {"kick": (0.95, 0.0), "snare": (0.55, 0.05), "hat": (0.2, 0.25), "crash": (0.18, -0.3),
+    "soft": {"kick": (0.75, 0.0), "snare": (0.55, 0.05), "hat": (0.2, 0.25), "crash": (0.18, -0.3),
              "open": (0.2, 0.25), "rim": (0.3, -0.1), "shaker": (0.15, 0.3), "taiko": (0.7, 0.0), "clap": (0.5, 0.0)},
-    "acoustic": {"kick": (0.9, 0.0), "snare": (0.6, 0.05), "hat": (0.25, 0.3), "shaker": (0.22, -0.35),
+    "acoustic": {"kick": (0.7, 0.0), "snare": (0.6, 0.05), "hat": (0.25, 0.3), "shaker": (0.22, -0.35),
                  "crash": (0.25, -0.3), "open": (0.25, 0.3), "rim": (0.3, 0.0), "taiko": (0.7, 0.0),
                  "clap": (0.5, 0.0)},
-    "electronic": {"kick": (1.0, 0.0), "clap": (0.6, 0.0), "open": (0.3, 0.25), "hat": (0.22, -0.25),
+    "electronic": {"kick": (0.85, 0.0), "clap": (0.6, 0.0), "open": (0.3, 0.25), "hat": (0.22, -0.25),
                    "snare": (0.55, 0.0), "crash": (0.3, 0.3), "rim": (0.3, 0.0), "shaker": (0.2, 0.3),
                    "taiko": (0.7, 0.0)},
-    "taiko": {"taiko": (1.0, 0.0), "rim": (0.22, 0.2), "snare": (0.45, -0.1), "kick": (0.8, 0.0),
+    "taiko": {"taiko": (0.8, 0.0), "rim": (0.22, 0.2), "snare": (0.45, -0.1), "kick": (0.8, 0.0),
               "crash": (0.3, 0.0), "hat": (0.2, 0.3), "open": (0.2, 0.3), "shaker": (0.2, 0.3), "clap": (0.4, 0.0)},
-    "brush": {"kick": (0.8, 0.0), "rim": (0.35, -0.15), "shaker": (0.2, 0.3), "hat": (0.15, 0.3),
+    "brush": {"kick": (0.65, 0.0), "rim": (0.35, -0.15), "shaker": (0.2, 0.3), "hat": (0.15, 0.3),
               "crash": (0.15, -0.3), "snare": (0.4, 0.0), "open": (0.18, 0.3), "taiko": (0.6, 0.0),
               "clap": (0.4, 0.0)},
 }

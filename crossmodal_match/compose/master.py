@@ -157,7 +157,7 @@ def master(x: np.ndarray, *, sr: int, target_lufs: float = TARGET_LUFS,
     for _ in range(3):
         y = limit(y * 10 ** ((target_lufs - loud) / 20), sr=sr, ceiling_db=ceiling_db)
         loud = integrated_loudness(y, sr=sr)
-        if abs(loud - target_lufs) <= 0.2:
+        if abs(loud - target_lufs) <= 0.35:  # well inside the 1 LU the issue allows; a pass costs 0.3 s a minute
             break
     peak = true_peak_db(y)
     if peak > ceiling_db - 0.05:

@@ -17,17 +17,14 @@ _BUSES = {"bass": (0.0, 0.0, 0), "chords": (-0.18, 0.5, 0), "melody": (0.15, 0.6
           "pad_swell": (0.0, 0.8, 4500)}
 _BUS_LOWPASS = {"saw": 1100.0, "cello": 1800.0, "supersaw": 5500.0, "lead": 5000.0, "ostinato": 3500.0,
                 "strings": 3800.0, "pad": 3000.0}
-_PART_GAIN = {"bass": 0.55, "chords": 0.22, "melody": 0.3, "pad": 0.12, "pad_swell": 0.12}
+_PART_GAIN = {"bass": 0.38, "chords": 0.26, "melody": 0.34, "pad": 0.12, "pad_swell": 0.12}
 _DRUM_GAIN = 0.6
 
 
 def _pan(mono: np.ndarray, pan: float) -> np.ndarray:
     """Constant-power pan, ``pan`` in [-1 (left), 1 (right)]: np.ndarray [shape=(n, 2)]."""
     angle = (pan + 1) * np.pi / 4
-    out = np.empty((len(mono), 2))
-    np.multiply(mono, np.sqrt(2) * np.cos(angle), out=out[:, 0])
-    np.multiply(mono, np.sqrt(2) * np.sin(angle), out=out[:, 1])
-    return out
+    return mono[:, None] * (np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)])).astype(mono.dtype)
 
 
 def _place(bus: np.ndarray, start: int, sound: np.ndarray) -> None:
@@ -54,25 +51,25 @@ def render_parts(events: Events, spec: StyleSpec, *, n: int, sr: int, rng: np.ra
         rng: the composition's generator (noise of drums and plucks).
     """
     voices = Voices(sr, rng)
-    buses = {}
+    buses = {}  # float32: a minute of stereo buses is memory-bound work, half the bytes is half the time
     for part, notes in events.notes.items():
         instrument = _instrument(spec, part)
         level = (spec.pad.level if part.startswith("pad") else getattr(spec, part).level) * _PART_GAIN[part]
-        mono = np.zeros(n)
+        mono = np.zeros(n, dtype=np.float32)
         for onset_s, duration_s, midi, velocity in notes:
             _place(mono, int(round(onset_s * sr)), voices.note(instrument, midi, duration_s, velocity))
         cutoff = _BUS_LOWPASS.get(instrument.removesuffix("_swell"), 0.0)
         if cutoff and cutoff < 0.45 * sr:
-            mono = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), mono)
-        buses[part] = _pan(mono * level, _BUSES[part][0])
-    drums = np.zeros((n, 2))
+            mono = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), mono).astype(np.float32)
+        buses[part] = _pan(mono * np.float32(level), _BUSES[part][0])
+    drums = np.zeros((n, 2), dtype=np.float32)
     sounds, mix = kit(spec.drums.instrument, sr, rng), KIT_MIX[spec.drums.instrument]
     for voice, hits in events.hits.items():
         level, pan = mix[voice]
-        mono = np.zeros(n)
+        mono = np.zeros(n, dtype=np.float32)
         for onset_s, velocity in hits:
             _place(mono, int(round(onset_s * sr)), sounds[voice] * velocity)
-        drums += _pan(mono * level * spec.drums.level * _DRUM_GAIN, pan)
+        drums += _pan(mono * np.float32(level * spec.drums.level * _DRUM_GAIN), pan)
     buses["drums"] = drums
     return buses
 
@@ -104,14 +101,14 @@ def mixdown(buses: dict[str, np.ndarray], events: Events, spec: StyleSpec, *, sr
     """Sum the buses with the style's side-chain, reverb send, tone and crackle: np.ndarray [shape=(n, 2)]."""
     n = len(buses["drums"])
     if spec.drums.pattern == "four-on-the-floor" and events.hits.get("kick"):
-        pump = _pump(n, sr, events.hits["kick"])[:, None]
+        pump = _pump(n, sr, events.hits["kick"])[:, None].astype(np.float32)
         for part in ("chords", "pad", "pad_swell", "bass"):
             if part in buses:
                 buses[part] = buses[part] * (pump if part != "bass" else 0.5 + 0.5 * pump)
     dry = sum(buses.values())
     send = sum(buses[p] * _BUSES[p][1] for p in buses if p in _BUSES) + 0.25 * buses["drums"]
     if spec.reverb > 0:
-        ir = _reverb_ir(sr, seconds=1.2 + 2.0 * spec.reverb, rng=rng)
+        ir = _reverb_ir(sr, seconds=1.2 + 2.0 * spec.reverb, rng=rng).astype(np.float32)
         wet = np.stack([signal.oaconvolve(send[:, c], ir[:, c])[:n] for c in range(2)], axis=1)
         dry = dry + spec.reverb * wet
     if spec.lowpass_hz and spec.lowpass_hz < 0.45 * sr:

@@ -64,8 +64,9 @@ class StyleSpec:
         drums, bass, chords, melody, pad: the parts.
         lowpass_hz: a gentle low-pass on the mix (0: none); reverb: send level in [0, 1]; crackle: vinyl noise level.
         progressions: mode ("major"/"minor") -> lists of 4 roman numerals, one chord per bar.
-        feel: the expected ``energy``, ``brightness`` and ``density`` feel values in [0, 1] (used for ranking before
-            the track is rendered; ``bench/compose_quality.py`` measures them on the audio).
+        feel: the ``brightness`` and ``density`` feel values in [0, 1] its rendered tracks measure (the means over
+            seeds that ``bench/compose_quality.py`` reports): the matcher ranks a composed candidate by them before
+            it is rendered; its energy and mood follow from them, its tempo and its key by the usual formulas.
     """
 
     name: str
@@ -102,8 +103,8 @@ class StyleSpec:
             ("pad", self.pad.instrument in PAD_INSTRUMENTS, f"instrument in {list(PAD_INSTRUMENTS)}"),
             ("tone", self.lowpass_hz == 0 or 1000 <= self.lowpass_hz <= 20000, "lowpass_hz 0 or in [1000, 20000]"),
             ("reverb", 0.0 <= self.reverb <= 1.0 and 0.0 <= self.crackle <= 0.1, "reverb in [0, 1], crackle in [0, 0.1]"),
-            ("feel", set(self.feel) == {"energy", "brightness", "density"}
-             and all(0.0 <= v <= 1.0 for v in self.feel.values()), "energy, brightness, density in [0, 1]"),
+            ("feel", set(self.feel) == {"brightness", "density"}
+             and all(0.0 <= v <= 1.0 for v in self.feel.values()), "brightness and density in [0, 1]"),
         ]
         for field, ok, accepted in checks:
             if not ok:

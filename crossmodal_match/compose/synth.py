@@ -185,7 +185,7 @@ class Voices:
 
     def _strings(self, f: float, n: int, v: float) -> np.ndarray:
         m = n + self._tail(0.9)
-        return 0.6 * self._detuned(f, m, (-6.0, 0.0, 5.0), vibrato=0.003) * envelope(
+        return 0.6 * self._detuned(f, m, (-6.0, 0.0, 5.0), vibrato=0.0) * envelope(
             m, self.sr, attack_s=0.2, release_s=0.9, hold_n=n)
 
     def _strings_swell(self, f: float, n: int, v: float) -> np.ndarray:
@@ -222,5 +222,7 @@ class Voices:
 
     def _cello(self, f: float, n: int, v: float) -> np.ndarray:
         m = n + self._tail(0.4)
-        return 0.7 * self._detuned(f, m, (-4.0, 4.0), vibrato=0.004) * envelope(m, self.sr, attack_s=0.12,
-                                                                               release_s=0.35, hold_n=n)
+        # one saw, no vibrato: beating detuned voices would flutter the low end, which a beat tracker hears as
+        # onsets between the beats
+        tone = 0.55 * saw(f, m, self.sr) + 0.45 * sine(f, m, self.sr)
+        return 0.8 * tone * envelope(m, self.sr, attack_s=0.12, release_s=0.35, hold_n=n)
