@@ -10,10 +10,12 @@ nearest ``--length-s``; the style's middle tempo) and measured with the project'
 - ``lufs`` (the composer's BS.1770-4 meter, and pyloudnorm's when installed), ``true_peak_dbtp`` (4x oversampled),
   ``max_abs_sample`` of the 16-bit file;
 - ``realtime_factor``: track seconds / wall seconds of ``compose_track`` (composition, synthesis, mix, mastering)
-  in this process on this machine (2 shared cores on the development machine: read it as a lower bound);
+  in this process on this machine (2 cores shared with other jobs on the development machine: a lower bound), and
+  ``cpu_realtime_factor``: the same over the process's CPU seconds (what it costs when it has a core to itself);
 - ``feel``: the matcher's feel vector (``feel.music_feel``) of the rendered file's analysis, and the feel the
   matcher ranked it by before rendering (``compose.catalogue.expected_analysis``);
-- distances: mean L1 (and the matcher's ``1 - feel_similarity``) between seeds of one style and between styles.
+- distances: mean L1 (and the matcher's ``1 - feel_similarity``) of the feel between seeds of one style and between
+  styles; between seeds also the keys and the L1 distance of the notes' pitch-class histograms (0 same, 2 disjoint).
 ``--examples`` also writes a 20-second example per style to ``docs/compose/<style>.ogg`` with a PNG of its beat
 grid and short-term loudness. JSON goes to ``bench/results/compose_<date>.json``.
 """
@@ -51,9 +53,9 @@ def measure(style: str, *, seed: int, bpm: float, length_s: float, folder: Path)
     from crossmodal_match.compose.master import integrated_loudness, true_peak_db
     from crossmodal_match.feel import music_feel
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     track = compose_track(length_s=length_s, bpm=bpm, style=style, valence=0.6, arousal=0.5, seed=seed)
-    compose_s = time.perf_counter() - start
+    compose_s, compose_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     path = track.write_wav(folder / f"{style}-{seed}.wav")
     pcm, sr = sf.read(path, dtype="int16")
     x = pcm / 32768.0
@@ -70,10 +72,12 @@ def measure(style: str, *, seed: int, bpm: float, length_s: float, folder: Path)
            "lufs": round(integrated_loudness(x, sr=sr), 3), "true_peak_dbtp": round(true_peak_db(x), 3),
            "max_abs_sample": int(np.abs(pcm.astype(np.int32)).max()), "key": track.key,
            "compose_s": round(compose_s, 3), "realtime_factor": round(length_s / compose_s, 2),
+           "compose_cpu_s": round(compose_cpu_s, 3), "cpu_realtime_factor": round(length_s / compose_cpu_s, 2),
            "feel": [round(float(v), 4) for v in music_feel(analysis)],
            "feel_expected": [round(float(v), 4) for v in music_feel(expected_analysis(candidate(make_id(
                style=style, bpm=bpm, length_s=length_s, valence=0.6, arousal=0.5, seed=seed))))],
-           "sections": [list(s) for s in track.sections]}
+           "sections": [list(s) for s in track.sections],
+           "pitch_classes": [round(v, 4) for v in track.pitch_classes]}
     try:
         import pyloudnorm
 
@@ -93,7 +97,12 @@ def distances(rows: list[dict]) -> dict:
 
     styles = sorted({r["style"] for r in rows})
     by_style = {s: [r["feel"] for r in rows if r["style"] == s] for s in styles}
-    return {"between_seeds": {s: pairs(v) for s, v in by_style.items()},
+    # what a seed changes that the feel does not see: the key and the notes (duration-weighted pitch classes)
+    harmony = {s: round(float(np.mean([np.abs(np.subtract(a["pitch_classes"], b["pitch_classes"])).sum() for a, b in
+                                       itertools.combinations([r for r in rows if r["style"] == s], 2)])), 4)
+               for s in styles}
+    return {"between_seeds": {s: {**pairs(v), "pitch_class_l1": harmony[s],
+                                  "keys": [r["key"] for r in rows if r["style"] == s]} for s, v in by_style.items()},
             "between_styles": pairs([np.mean(v, axis=0) for v in by_style.values()]),
             "style_mean_feel": {s: [round(float(x), 3) for x in np.mean(v, axis=0)] for s, v in by_style.items()}}
 
@@ -172,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         "max_abs_sample": max(r["max_abs_sample"] for r in rows),
         "min_realtime_factor": min(r["realtime_factor"] for r in rows),
         "median_realtime_factor": float(np.median([r["realtime_factor"] for r in rows])),
+        "min_cpu_realtime_factor": min(r["cpu_realtime_factor"] for r in rows),
+        "median_cpu_realtime_factor": float(np.median([r["cpu_realtime_factor"] for r in rows])),
+        "load_average_1min_at_end": round(__import__("os").getloadavg()[0], 2),
     }
     result = {"date": datetime.date.today().isoformat(), "command": "python bench/compose_quality.py "
               + " ".join(argv if argv is not None else sys.argv[1:]), "cpu_count": __import__("os").cpu_count(),

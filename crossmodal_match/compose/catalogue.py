@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from crossmodal_match.compose.composer import COMPOSER_VERSION, MAX_LENGTH_S, MIN_LENGTH_S, compose_track, fit_bars
-from crossmodal_match.compose.harmony import choose_key
+from crossmodal_match.compose.harmony import choose_key, style_number
 from crossmodal_match.compose.style import get_style, list_styles
 from crossmodal_match.compose.track import LICENCE
 from crossmodal_match.errors import ComposeError
@@ -150,8 +150,7 @@ def candidate(track_id: str) -> ComposedCandidate:
     """The candidate an id describes."""
     p = parse_id(track_id)
     spec = get_style(p["style"])
-    key = choose_key(valence=p["valence"], arousal=p["arousal"],
-                     rng=np.random.default_rng([p["seed"], sum(map(ord, spec.name))]))
+    key = choose_key(valence=p["valence"], arousal=p["arousal"], variant=p["seed"] + style_number(spec.name))
     energy = "upbeat" if p["arousal"] > 0.6 else "calm" if p["arousal"] < 0.4 else "easy-going"
     colour = "bright" if key.mode == "major" else "wistful"
     return ComposedCandidate(id=track_id, title=f"Composed for this draft: {p['style']}, {p['bpm']:g} bpm, {key.name}",

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crossmodal_match.compose.harmony import Key, choose_key, progression, section_numerals
+from crossmodal_match.compose.harmony import Key, choose_key, progression, section_numerals, style_number
 from crossmodal_match.compose.master import master
 from crossmodal_match.compose.melody import MelodyWriter
 from crossmodal_match.compose.mix import fade_edges, mixdown, render_parts
@@ -188,8 +188,8 @@ def compose_track(*, length_s: float, bpm: float, style: str | StyleSpec = "lo-f
     spec = get_style(style)
     n_bars, tempo = fit_bars(length_s=length_s, bpm=bpm)
     plan = plan_sections(n_bars, sections)
-    rng = np.random.default_rng([seed, sum(map(ord, spec.name))])
-    key = choose_key(valence=valence, arousal=arousal, rng=rng)
+    rng = np.random.default_rng([seed, style_number(spec.name)])
+    key = choose_key(valence=valence, arousal=arousal, variant=seed + style_number(spec.name))
     beat_s = 60.0 / tempo
     bars = _bars(spec, key, plan, bar_s=4 * beat_s, rng=rng)
     events = _events(spec, key, bars, step_s=beat_s / 4, seed=seed, rng=rng)

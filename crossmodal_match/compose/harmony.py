@@ -75,20 +75,26 @@ class Chord:
         return self.bass + 7 if self.bass + 7 <= BASS_RANGE[1] + 7 else self.bass - 5
 
 
-def choose_key(*, valence: float, arousal: float, rng: np.random.Generator) -> Key:
-    """The key a mood asks for: major at or above ``VALENCE_MAJOR`` valence, minor below; the tonic is drawn from
-    the seed, among the brighter sharp keys for an energetic mood and the flatter, darker ones for a calm one
-    (so that different seeds give different keys while the register stays comfortable).
+def choose_key(*, valence: float, arousal: float, variant: int) -> Key:
+    """The key a mood asks for: major at or above ``VALENCE_MAJOR`` valence, minor below; the tonic is one of the
+    brighter sharp keys for an energetic mood, of the flatter, darker ones for a calm one, picked by ``variant``
+    (the composer passes the seed plus a number of the style), so consecutive seeds are in different keys while the
+    register stays comfortable.
 
     Args:
         valence: happy/bright vs sad/dark, [0, 1].
         arousal: energetic vs calm, [0, 1].
-        rng: the composition's random generator.
+        variant: any integer >= 0.
     """
     mode = "major" if valence >= VALENCE_MAJOR else "minor"
-    bright, dark = (2, 4, 7, 9, 11, 0), (5, 10, 3, 8, 0, 2)  # D E G A B C vs F Bb Eb Ab C D
+    bright, dark = (2, 9, 4, 11, 7, 0), (5, 10, 3, 8, 0, 2)  # D A E B G C vs F Bb Eb Ab C D
     pool = bright if arousal >= 0.5 else dark
-    return Key(tonic=int(pool[rng.integers(len(pool))]), mode=mode)
+    return Key(tonic=int(pool[variant % len(pool)]), mode=mode)
+
+
+def style_number(name: str) -> int:
+    """A fixed number per style name (the sum of its characters), mixed into its seeds."""
+    return sum(map(ord, name))
 
 
 def chord_tones(numeral: str, key: Key, *, extensions: str, variant: int = 0) -> tuple[int, tuple[int, ...]]:
@@ -104,12 +110,17 @@ def chord_tones(numeral: str, key: Key, *, extensions: str, variant: int = 0) ->
     offset, quality = _NUMERALS[key.mode][numeral]
     root = (key.tonic + offset) % 12
     tones = [(root + t) % 12 for t in _TRIADS[quality]]
+    # extensions stay in the key: the diatonic seventh (a dominant seventh on V), a ninth only where it is a scale
+    # tone (no F# over Em7 in C)
     if extensions in ("sevenths", "ninths") or (numeral == "V" and extensions == "triads" and variant == 1):
-        tones.append((root + (10 if numeral == "V" else _SEVENTHS[quality])) % 12)
-    if extensions == "ninths" and quality != "dim":
+        sevenths = (10,) if numeral == "V" else (_SEVENTHS[quality], 21 - _SEVENTHS[quality])
+        tones.append(next(((root + k) % 12 for k in sevenths if (root + k) % 12 in key.scale or numeral == "V"),
+                          (root + sevenths[0]) % 12))
+    if extensions == "ninths" and quality != "dim" and (root + 2) % 12 in key.scale:
         tones.append((root + 2) % 12)
     if extensions == "sus" and quality == "maj" and variant == 1:
-        tones[1] = (root + 5) % 12
+        # a sus4 where the fourth is in the key (Fsus4 in C would sing a B flat), else a sus2 where that is
+        tones[1] = next(((root + k) % 12 for k in (5, 2) if (root + k) % 12 in key.scale), tones[1])
     elif extensions == "sus" and variant == 2:
         tones.append((root + 2) % 12)
     return root, tuple(tones)
