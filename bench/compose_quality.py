@@ -92,7 +92,8 @@ def distances(rows: list[dict]) -> dict:
 
     def pairs(vectors):
         l1 = [float(np.abs(np.subtract(a, b)).mean()) for a, b in itertools.combinations(vectors, 2)]
-        matcher = [float(1 - feel_similarity(np.asarray(a), np.asarray(b))[0]) for a, b in itertools.combinations(vectors, 2)]
+        matcher = [float(1 - feel_similarity(np.asarray(a), np.asarray(b))[0])
+                   for a, b in itertools.combinations(vectors, 2)]
         return {"mean_l1": round(float(np.mean(l1)), 4), "mean_matcher_distance": round(float(np.mean(matcher)), 4)}
 
     styles = sorted({r["style"] for r in rows})
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "tracks": len(rows),
         "max_tempo_error_pct": max(r["tempo_error_pct"] if r["tempo_error_pct"] is not None else 100.0 for r in rows),
-        "min_beat_f": min(r["beat_f"] for r in rows), "mean_beat_f": round(float(np.mean([r["beat_f"] for r in rows])), 4),
+        "min_beat_f": min(r["beat_f"] for r in rows),
+        "mean_beat_f": round(float(np.mean([r["beat_f"] for r in rows])), 4),
         "max_length_error_samples": max(abs(r["length_error_samples"]) for r in rows),
         "max_lufs_deviation": round(max(abs(r["lufs"] + 14.0) for r in rows), 3),
         "max_true_peak_dbtp": max(r["true_peak_dbtp"] for r in rows),

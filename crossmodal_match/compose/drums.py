@@ -64,7 +64,8 @@ def kit(name: str, sr: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     voices = {
         "kick": kick(sr, f_hi=160 if hard else 120, f_lo=48 if name == "electronic" else 55,
                      sweep=35 if hard else 25, decay=7 if name == "electronic" else 12,
-                     length_s=0.45 if name == "electronic" else 0.3, click=0.6 if name == "electronic" else 0.3 if hard else 0.1),
+                     length_s=0.45 if name == "electronic" else 0.3,
+                     click=0.6 if name == "electronic" else 0.3 if hard else 0.1),
         "snare": _norm(_band(noise(0.3), sr, 1200, 9000) * np.exp(-t3 * (18 if hard else 24))
                        + 0.5 * np.sin(2 * np.pi * 185 * t3) * np.exp(-t3 * 30)),
         "clap": _norm(_band(noise(0.3), sr, 900, 5000) * sum(np.exp(-np.maximum(t3 - d, 0) * 60) * (t3 >= d)

@@ -40,7 +40,8 @@ def _instrument(spec: StyleSpec, part: str) -> str:
     return getattr(spec, part).instrument
 
 
-def render_parts(events: Events, spec: StyleSpec, *, n: int, sr: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def render_parts(events: Events, spec: StyleSpec, *, n: int, sr: int,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Each bus of the track, np.ndarray [shape=(n, 2)] (mono parts panned), before the reverb.
 
     Args:

@@ -89,7 +89,8 @@ class StyleSpec:
 
     def __post_init__(self) -> None:
         checks = [
-            ("tempo", 50 <= self.tempo_min_bpm < self.tempo_max_bpm <= 200, "50 <= tempo_min_bpm < tempo_max_bpm <= 200"),
+            ("tempo", 50 <= self.tempo_min_bpm < self.tempo_max_bpm <= 200,
+             "50 <= tempo_min_bpm < tempo_max_bpm <= 200"),
             ("swing", 0.0 <= self.swing <= 0.7, "in [0, 0.7]"),
             ("extensions", self.extensions in EXTENSIONS, f"one of {list(EXTENSIONS)}"),
             ("drums", self.drums.instrument in KITS and self.drums.pattern in GROOVES,
@@ -102,7 +103,8 @@ class StyleSpec:
              f"instrument in {list(MELODY_INSTRUMENTS)} and density in [0.1, 0.9]"),
             ("pad", self.pad.instrument in PAD_INSTRUMENTS, f"instrument in {list(PAD_INSTRUMENTS)}"),
             ("tone", self.lowpass_hz == 0 or 1000 <= self.lowpass_hz <= 20000, "lowpass_hz 0 or in [1000, 20000]"),
-            ("reverb", 0.0 <= self.reverb <= 1.0 and 0.0 <= self.crackle <= 0.1, "reverb in [0, 1], crackle in [0, 0.1]"),
+            ("reverb", 0.0 <= self.reverb <= 1.0 and 0.0 <= self.crackle <= 0.1,
+             "reverb in [0, 1], crackle in [0, 0.1]"),
             ("feel", set(self.feel) == {"brightness", "density"}
              and all(0.0 <= v <= 1.0 for v in self.feel.values()), "brightness and density in [0, 1]"),
         ]

@@ -135,7 +135,9 @@ class Voices:
     def _epiano(self, f: float, n: int, v: float) -> np.ndarray:
         m = n + self._tail(0.35)
         tone = fm(f, m, self.sr, ratio=1.0, index=0.6 + 1.2 * v, index_decay=3.0)
-        tine = 0.08 * v * fm(f * 7.0, m, self.sr, ratio=1.0, index=0.5, index_decay=25.0) * (f * 8 < NYQUIST_SHARE * self.sr)
+        # the tine's bell partial, only where it stays under Nyquist
+        tine = 0.08 * v * fm(f * 7.0, m, self.sr, ratio=1.0, index=0.5, index_decay=25.0) \
+            * (f * 8 < NYQUIST_SHARE * self.sr)
         return (tone + tine) * envelope(m, self.sr, attack_s=0.004, release_s=0.3, decay_per_s=1.2, hold_n=n)
 
     def _bell(self, f: float, n: int, v: float) -> np.ndarray:
