@@ -97,8 +97,9 @@ def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes
     track re-cuts the same footage on its beats). A ranked pick that changed is logged as swapped out / in."""
     _, rerender = state.draft_api()
     before = picks(load(folder))
-    if changes.get("music_id"):
-        changes["matcher"] = state.matcher()  # it knows the tracks (and has their analyses cached)
+    if changes.get("music_id") or changes.get("template"):
+        # it knows the tracks (and has their analyses cached) and recomposes a composed one for a new template
+        changes["matcher"] = state.matcher()
     draft = rerender(folder, preview=preview, on_progress=on_progress, **changes)
     after = picks(load(folder))
     for kind in KINDS:
@@ -106,6 +107,36 @@ def edit(folder: Path, *, on_progress: Progress, preview: bool = True, **changes
             record(kind, before[kind], "swapped_out")
             record(kind, after[kind], "swapped_in")
     return draft
+
+
+def compose_styles() -> tuple[str, ...]:
+    """The composer's style presets."""
+    from crossmodal_match.compose import list_styles
+
+    return list_styles()
+
+
+def composed_base(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The composition another take starts from: the draft's soundtrack when it is composed, else the best-ranked
+    composed candidate; its parameters (style, bpm, length_s, valence, arousal, seed) and ``id``. None: the
+    matcher proposed none."""
+    from crossmodal_match.matcher import Matcher
+
+    ids = [data["music"]["id"]] + [c["id"] for c in data["match"]["music"] if c.get("origin") == "composed"]
+    base = next((i for i in ids if Matcher.is_composed(i)), None)
+    return None if base is None else {**Matcher.composed_params(base), "id": base}
+
+
+def recompose(folder: Path, *, style: str, seed: int, on_progress: Progress):
+    """Another take of the draft's composed soundtrack: ``style`` and ``seed``, composed for the draft's template
+    and length, then re-rendered (``edit``)."""
+    base = composed_base(load(folder))
+    if base is None:
+        from crossmodal_match.errors import ComposeError
+
+        raise ComposeError("music", None, "a draft whose ranked music includes a composed soundtrack")
+    return edit(folder, on_progress=on_progress,
+                music_id=state.matcher().recompose_id(base["id"], style=style, seed=int(seed)))
 
 
 def titles(brief: str, ctl, n: int, restraint: float = 0.0,
@@ -269,8 +300,10 @@ def loaded() -> list[tuple[str, str]]:
                          f"titles and template descriptions; copy and templates also weigh shared words "
                          f"(lexical weight {m.lexical_weight:.1f})"),
         ("visual semantics", available_visual_semantics(s.clip_checkpoint or None)[1]),
-        ("music", f"{music} track(s) from {m.config.music_dir}" + (" (the demo tracks)" if not s.music_dir else "")
-         + (f"; skipped: {skipped}" if skipped else "")),
+        ("music", (f"{music} track(s) from {m.config.music_dir}" if s.music_dir else "no music folder")
+         + (f"; skipped: {skipped}" if skipped else "")
+         + ("; soundtracks composed for each draft offline (" + ", ".join(compose_styles())
+            + "), free to use (CC0)" if m.composer is not None else "")),
         ("copy lines", f"{len(m.indexes['copy'])} from {s.copy_file or 'the bundled examples'}"),
         ("templates", f"{len(m.indexes['template'])}: {', '.join(template_names())}"),
         ("feedback store", str(m.config.feedback_path)),

@@ -188,7 +188,8 @@ def _matcher(music_dir: str, copy_file: str, clip_checkpoint: str, root: str, fa
     from crossmodal_match import MatcherConfig, create_matcher
 
     base = Path(root)
-    config = MatcherConfig(music_dir=music_dir or demo_media()["music_dir"],
+    # without a music folder the soundtracks are composed for each draft (crossmodal_match.compose)
+    config = MatcherConfig(music_dir=music_dir or None,
                            copy_file=copy_file or None, cache_dir=str(base / "cache"),
                            feedback_path=str(base / "feedback.sqlite"), models_dir=str(base / "fusion"),
                            clip_checkpoint=clip_checkpoint or None)

@@ -11,15 +11,16 @@ This package never imports ``titlegen`` or ``templates``; ``templates`` imports 
 
 from __future__ import annotations
 
-from crossmodal_match.errors import (CatalogueError, ConfigError, FeedbackStoreError, InvalidMediaError, MatchError,
-                                     ModelLoadError, NoAudioError, WhisperWeightsError)
+from crossmodal_match.errors import (CatalogueError, ComposeError, ConfigError, FeedbackStoreError, InvalidMediaError,
+                                     MatchError, ModelLoadError, NoAudioError, WhisperWeightsError)
 
 _LAZY = {"MatcherConfig": "matcher", "Matcher": "matcher", "MatchResult": "matcher", "create_matcher": "matcher",
          "analyze_footage": "footage", "Footage": "footage", "analyze_music": "audio", "MusicAnalysis": "audio",
          "best_moment": "audio", "FeedbackStore": "feedback", "TemplateCard": "template_card",
-         "Transcriber": "speech", "SpeechConfig": "speech", "transcribe": "speech", "Transcript": "transcript"}
+         "Transcriber": "speech", "SpeechConfig": "speech", "transcribe": "speech", "Transcript": "transcript",
+         "compose_track": "compose", "ComposedTrack": "compose", "list_styles": "compose"}
 
-__all__ = ["CatalogueError", "ConfigError", "FeedbackStoreError", "InvalidMediaError", "MatchError",
+__all__ = ["CatalogueError", "ComposeError", "ConfigError", "FeedbackStoreError", "InvalidMediaError", "MatchError",
            "ModelLoadError", "NoAudioError", "WhisperWeightsError", *_LAZY]
 
 

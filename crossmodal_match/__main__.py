@@ -136,6 +136,43 @@ def _run_transcribe(args: argparse.Namespace) -> str:
     return f"transcribed {args.file} ({transcript.duration_s:.1f} s): {said}; wrote {args.out}"
 
 
+def _add_compose(parser: argparse.ArgumentParser) -> None:
+    from crossmodal_match.compose import list_styles
+
+    parser.add_argument("--length-s", type=float, required=True, help="length of the track, seconds (2-600)")
+    parser.add_argument("--bpm", type=float, required=True, help="tempo, beats per minute (50-200, 4/4 time)")
+    parser.add_argument("--style", default="lo-fi", help=f"style preset: {', '.join(list_styles())} "
+                        "(default: lo-fi)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed; the same settings and seed give the same "
+                        "track (default: 0)")
+    parser.add_argument("--valence", type=float, default=0.6, help="mood valence 0-1: sad/dark to happy/bright; "
+                        "major at 0.5 and above (default: 0.6)")
+    parser.add_argument("--arousal", type=float, default=0.5, help="mood arousal 0-1: calm to energetic "
+                        "(default: 0.5)")
+    parser.add_argument("--sr", type=int, default=44100, help="sample rate, Hz (default: 44100)")
+    parser.add_argument("--out", type=Path, required=True, help="the .wav file to write (16-bit stereo)")
+
+
+def _run_compose(args: argparse.Namespace) -> str:
+    import json
+
+    from crossmodal_match.audio_decode import write_json_atomic
+    from crossmodal_match.compose import compose_track
+    from crossmodal_match.errors import ComposeError
+
+    if args.out.suffix.lower() != ".wav":
+        raise ComposeError("--out", str(args.out), "a path ending in .wav")
+    track = compose_track(length_s=args.length_s, bpm=args.bpm, style=args.style, seed=args.seed,
+                          valence=args.valence, arousal=args.arousal, sr=args.sr)
+    track.write_wav(args.out)
+    meta = track.meta()
+    sidecar = args.out.with_name(args.out.name + ".json")
+    write_json_atomic(sidecar, {**meta, "beats_s": list(track.beats_s), "downbeats_s": list(track.downbeats_s)})
+    return (f"composed {args.out} ({meta['length_s']:.2f} s, {meta['bars']} bars at {meta['bpm']:.2f} bpm, "
+            f"{meta['style']}, {meta['key']}, {meta['loudness_lufs']:.1f} LUFS, true peak "
+            f"{meta['true_peak_db']:.1f} dBTP); beat grid in {sidecar.name}: " + json.dumps(meta["sections"]))
+
+
 # name -> (help, add arguments, run(args) -> one-line summary)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], str]]] = {
     "retrain": ("refit the fusion weights on the feedback store, behind a held-out gate; or --rollback",
@@ -144,6 +181,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
               _run_match),
     "transcribe": ("transcribe a clip's speech (offline Whisper) with word times, as JSON", _add_transcribe,
                    _run_transcribe),
+    "compose": ("compose a soundtrack offline (length, tempo, style, mood, seed) as a WAV with its beat grid",
+                _add_compose, _run_compose),
 }
 
 

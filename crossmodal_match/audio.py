@@ -65,8 +65,8 @@ class MusicAnalysis:
         key: tonic pitch class ("C", "F#", ...), or None for silence.
         mode: "major" or "minor", or None for silence.
         key_confidence: correlation of the chroma with the chosen key profile, in [-1, 1].
-        arousal: energetic vs calm proxy in [0, 1] (formula in ``_mood``).
-        valence: bright/happy vs dark/sad proxy in [0, 1] (formula in ``_mood``).
+        arousal: energetic vs calm proxy in [0, 1] (formula in ``mood_proxies``).
+        valence: bright/happy vs dark/sad proxy in [0, 1] (formula in ``mood_proxies``).
         version: analysis version; a cached result of another version is recomputed.
     """
 
@@ -267,7 +267,7 @@ def _analyze_signal(y: np.ndarray, *, sha256: str) -> MusicAnalysis:
     if not silent:
         tempo, beats, downbeats, density = _rhythm(librosa, power, duration_s=duration_s)
         key, mode, key_conf = _key(librosa, power, frame_weight)
-    arousal, valence = _mood(tempo_bpm=tempo, loudness_db=loudness_db, onset_density_per_s=density,
+    arousal, valence = mood_proxies(tempo_bpm=tempo, loudness_db=loudness_db, onset_density_per_s=density,
                              mode=mode, key_confidence=key_conf, brightness=brightness)
     return MusicAnalysis(
         sha256=sha256, duration_s=round(duration_s, 4), tempo_bpm=None if tempo is None else round(tempo, 2),
@@ -370,14 +370,15 @@ def _key(librosa, power: np.ndarray, frame_weight: np.ndarray) -> tuple[str | No
     return _PITCHES[best % 12], ("major", "minor")[best // 12], float(r[best])
 
 
-def _mood(*, tempo_bpm: float | None, loudness_db: float, onset_density_per_s: float, mode: str | None,
-          key_confidence: float, brightness: float) -> tuple[float, float]:
+def mood_proxies(*, tempo_bpm: float | None, loudness_db: float, onset_density_per_s: float, mode: str | None,
+                 key_confidence: float, brightness: float) -> tuple[float, float]:
     """Arousal and valence proxies in [0, 1] from cues that music-emotion studies tie to each axis.
 
     tempo = clip((bpm - 60) / 120), 0 without a pulse; loud = clip((loudness_db + 40) / 30);
     busy = clip(onsets_per_s / 8); modal = 0.5 + 0.3 * clip(key_confidence) for major, 0.5 - that for minor.
     arousal = 0.4 tempo + 0.35 loud + 0.25 busy; valence = 0.5 modal + 0.3 brightness + 0.2 tempo.
-    These are heuristics for ranking, not a trained emotion model.
+    These are heuristics for ranking, not a trained emotion model. Composed tracks
+    (``crossmodal_match.compose``) get theirs from the same formulas.
     """
     tempo = float(np.clip((tempo_bpm - 60.0) / 120.0, 0, 1)) if tempo_bpm else 0.0
     loud = float(np.clip((loudness_db + 40.0) / 30.0, 0, 1))

@@ -54,3 +54,18 @@ class WhisperWeightsError(ModelLoadError):
 
 class NoAudioError(InvalidMediaError):
     """A footage or voice file has no audio track to transcribe (a silent export, a screen capture)."""
+
+
+class ComposeError(ConfigError):
+    """A soundtrack cannot be composed with these settings: a length, tempo, mood or style outside what the
+    composer accepts (``crossmodal_match.compose``).
+
+    Attributes:
+        field: the setting at fault (``"length_s"``, ``"bpm"``, ``"style"`` ...).
+        value: the value given.
+        accepted: the accepted range or names, in words.
+    """
+
+    def __init__(self, field: str, value: object, accepted: str) -> None:
+        self.field, self.value, self.accepted = field, value, accepted
+        super().__init__(f"{field}={value!r}: {accepted}")

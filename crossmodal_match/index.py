@@ -67,6 +67,15 @@ class CandidateIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def concat(self, other: CandidateIndex) -> CandidateIndex:
+        """This index followed by ``other`` (same kind and embedding width), as a new index."""
+        if not len(self) or not len(other):
+            return other if not len(self) else self
+        arrays = {name: np.concatenate([getattr(self, name), getattr(other, name)])
+                  for name in ("text_emb", "feel", "bpm", "length_s", "arousal", "uses")}
+        return CandidateIndex(kind=self.kind, ids=self.ids + other.ids, titles=self.titles + other.titles,
+                              items=self.items + other.items, extra=self.extra + other.extra, **arrays)
+
     def set_uses(self, counts: Mapping[str, int]) -> None:
         """Refresh the use counts from the feedback store (candidate id -> count)."""
         self.uses = np.array([float(counts.get(i, 0)) for i in self.ids])

@@ -55,6 +55,9 @@ class MatcherConfig:
             (all-MiniLM-L6-v2, English only), used when ``create_matcher`` is given no encoder.
         lexical_weight: weight of lexical overlap against the embedding cosine for copy and templates, in
             [0, 1]; None: the weight measured for the loaded encoder (``lexical.LEXICAL_WEIGHTS``).
+        compose: also rank soundtracks composed for the draft (``crossmodal_match.compose``), one per style,
+            beside the library's tracks; without a music folder they are the only music.
+        compose_seed: the seed of the composed candidates (another seed, another take of each style).
     """
 
     music_dir: str | None = None
@@ -68,6 +71,8 @@ class MatcherConfig:
     draft_max_s: float = 60.0
     text_encoder: str = DEFAULT_TEXT_ENCODER
     lexical_weight: float | None = None
+    compose: bool = True
+    compose_seed: int = 0
 
     def __post_init__(self) -> None:
         if self.text_encoder not in TEXT_ENCODERS:
@@ -75,6 +80,8 @@ class MatcherConfig:
         if self.lexical_weight is not None and not (isinstance(self.lexical_weight, (int, float))
                                                     and 0.0 <= self.lexical_weight <= 1.0):
             raise ConfigError(f"lexical_weight must be None or in [0, 1], got {self.lexical_weight!r}")
+        if not isinstance(self.compose_seed, int) or self.compose_seed < 0:
+            raise ConfigError(f"compose_seed must be an integer >= 0, got {self.compose_seed!r}")
         if not isinstance(self.top_k, int) or self.top_k <= 0:
             raise ConfigError(f"top_k must be a positive integer, got {self.top_k!r}")
         if not (isinstance(self.draft_max_s, (int, float)) and self.draft_max_s > 0):
@@ -97,6 +104,7 @@ class RankedCandidate:
         reason: one line a creator can read ("fits the pace (120 bpm for a cut every 2 beats), ...").
         item: the catalogue object (MusicTrack, CopyLine or TemplateCard).
         moment_s: for music, the (start, end) seconds of the track's strongest part for the draft's length.
+        origin: ``"library"``, or ``"composed"`` for a soundtrack composed for this draft.
     """
 
     kind: str
@@ -108,10 +116,11 @@ class RankedCandidate:
     reason: str
     item: Any
     moment_s: tuple[float, float] | None = None
+    origin: str = "library"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no catalogue object)."""
-        return {"kind": self.kind, "id": self.id, "title": self.title, "rank": self.rank,
+        return {"kind": self.kind, "id": self.id, "title": self.title, "rank": self.rank, "origin": self.origin,
                 "score": round(self.score, 4), "features": {k: round(v, 4) for k, v in self.breakdown.features.items()},
                 "reason": self.reason, "moment_s": list(self.moment_s) if self.moment_s else None}
 
@@ -176,8 +185,11 @@ class Matcher:
 
     def __init__(self, config: MatcherConfig, *, text_encoder, music: CandidateIndex | None = None,
                  copy: CandidateIndex | None = None, templates: CandidateIndex | None = None,
-                 clip_encoder=None, store=None, skipped: Sequence[tuple[str, str]] = ()) -> None:
+                 clip_encoder=None, store=None, skipped: Sequence[tuple[str, str]] = (), composer=None) -> None:
         self.config = config
+        #: a ``compose.catalogue.ComposedCatalogue`` proposing composed soundtracks, or None
+        self.composer = composer
+        self._styles_encoder = None
         self.text_encoder = text_encoder
         #: which text encoder reads briefs and catalogues (shown in results and the studio's Settings)
         self.encoder_name = str(getattr(text_encoder, "name", type(text_encoder).__name__))
@@ -247,8 +259,9 @@ class Matcher:
         if not isinstance(k, int) or k <= 0:
             raise ConfigError(f"top_k must be a positive integer, got {k!r}")
         query, notes = self._query(footage, brief, keyframes)
-        ranked = {kind: self._rank(kind, query, k, notes) for kind in KINDS}
-        if not len(self.indexes["music"]):
+        music = self._music_for(query)
+        ranked = {kind: self._rank(kind, query, k, notes, music if kind == "music" else None) for kind in KINDS}
+        if not len(music):
             notes.append("no music ranked: point music_dir at a folder of audio files")
         return MatchResult(brief=brief, music=ranked["music"], copy=ranked["copy"], templates=ranked["template"],
                            notes=tuple(notes), query={"feel": dict(zip(FEEL_DIMS, map(float, query.feel))),
@@ -277,9 +290,26 @@ class Matcher:
         return _Query(brief, brief_emb, is_chinese(brief), feel, footage_s, cuts, visual,
                       has_footage=footage is not None, feel_words=words.words if words else ()), notes
 
-    def features(self, kind: str, query: _Query) -> np.ndarray:
-        """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind."""
-        idx = self.indexes[_check_kind(kind)]
+    def _music_for(self, query: _Query) -> CandidateIndex:
+        """The library's music index, followed by the soundtracks composed for this query (when composing)."""
+        if self.composer is None:
+            return self.indexes["music"]
+        from crossmodal_match.compose.catalogue import composed_index
+
+        return self.indexes["music"].concat(composed_index(self.composer, query, self._style_encoder()))
+
+    def _style_encoder(self):
+        """The text encoder, remembering the style texts it embedded (the same five at every match)."""
+        if self._styles_encoder is None:
+            from crossmodal_match.compose.catalogue import RememberingEncoder
+
+            self._styles_encoder = RememberingEncoder(self.text_encoder)
+        return self._styles_encoder
+
+    def features(self, kind: str, query: _Query, idx: CandidateIndex | None = None) -> np.ndarray:
+        """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind (of ``idx``
+        instead of the catalogue's index when given)."""
+        idx = self.indexes[_check_kind(kind)] if idx is None else idx
         n = len(idx)
         sem = self._semantic(kind, idx, query) if query.brief else np.full(n, NEUTRAL)
         if query.visual_emb is not None and n:
@@ -341,11 +371,12 @@ class Matcher:
             return None
         return keep
 
-    def _rank(self, kind: str, query: _Query, k: int, notes: list[str]) -> tuple[RankedCandidate, ...]:
-        idx = self.indexes[kind]
+    def _rank(self, kind: str, query: _Query, k: int, notes: list[str],
+              idx: CandidateIndex | None = None) -> tuple[RankedCandidate, ...]:
+        idx = self.indexes[kind] if idx is None else idx
         if not len(idx):
             return ()
-        x = self.features(kind, query)
+        x = self.features(kind, query, idx)
         scores = x @ self.fusion[kind].vector()
         keep = self._same_language(idx, query, notes) if kind == "copy" else None
         if keep is not None:  # a Chinese brief gets Chinese lines, an English one English lines
@@ -364,8 +395,13 @@ class Matcher:
 
                 moment = best_moment(idx.extra[int(i)]["analysis"], duration_s=min(query.footage_s,
                                                                                    idx.length_s[int(i)]))
+            item, reason, origin = idx.items[int(i)], b.explain(), "library"
+            if getattr(item, "composed", False):
+                from crossmodal_match.compose.catalogue import reason as composed_reason
+
+                reason, origin = f"{composed_reason(item, cuts_per_min=query.cuts_per_min)}; {reason}", "composed"
             out.append(RankedCandidate(kind, idx.ids[int(i)], idx.titles[int(i)], rank, float(scores[int(i)]), b,
-                                       b.explain(), idx.items[int(i)], moment))
+                                       reason, item, moment, origin))
         return tuple(out)
 
     @staticmethod
@@ -391,16 +427,59 @@ class Matcher:
         return [analyze_footage(p) for p in paths]
 
     def track(self, track_id: str) -> tuple[str, Any]:
-        """``(file path, MusicAnalysis)`` of a ranked track.
+        """``(file path, MusicAnalysis)`` of a ranked track; a composed one is composed (or read from the cache)
+        at the length and tempo its id carries.
 
         Raises:
-            ConfigError: no track with that id in the music catalogue.
+            ConfigError: no track with that id in the music catalogue (``ComposeError`` for a bad composed id).
         """
+        if self.is_composed(track_id):
+            return self.compose(track_id)[:2]
         idx = self.indexes["music"]
         if track_id not in idx.ids:
             raise ConfigError(f"no track {track_id!r} in the music catalogue ({len(idx)} tracks)")
         i = idx.ids.index(track_id)
         return idx.items[i].path, idx.extra[i]["analysis"]
+
+    @staticmethod
+    def is_composed(track_id: str | None) -> bool:
+        """Whether a music id names a soundtrack composed for a draft (``compose.catalogue``)."""
+        from crossmodal_match.compose.catalogue import is_composed
+
+        return is_composed(track_id)
+
+    def compose(self, track_id: str, *, length_s: float | None = None, bpm: float | None = None,
+                sections: Sequence[tuple[str, int]] | None = None) -> tuple[str, Any, dict[str, Any]]:
+        """Compose the soundtrack a composed id names, cached by its parameters, to a draft's exact length and
+        tempo when given (``compose.catalogue.ComposedCatalogue.render``).
+
+        Returns:
+            ``(wav path, MusicAnalysis carrying the exact beat grid, the composition's facts)``.
+
+        Raises:
+            ComposeError: a bad id, length, tempo or sections.
+        """
+        from crossmodal_match.compose.catalogue import ComposedCatalogue
+
+        if self.composer is None:  # a matcher made without composing can still play a draft's composed track
+            self.composer = ComposedCatalogue(cache_dir=Path(self.config.cache_dir) / "composed"
+                                              if self.config.cache_dir else None, seed=self.config.compose_seed)
+        return self.composer.render(track_id, length_s=length_s, bpm=bpm,
+                                    sections=list(sections) if sections else None)
+
+    @staticmethod
+    def composed_params(track_id: str) -> dict[str, Any]:
+        """The parameters a composed id carries: style, bpm, length_s, valence, arousal, seed."""
+        from crossmodal_match.compose.catalogue import parse_id
+
+        return parse_id(track_id)
+
+    @staticmethod
+    def recompose_id(track_id: str, *, style: str | None = None, seed: int | None = None) -> str:
+        """The id of the same composed soundtrack in another style and/or with another seed."""
+        from crossmodal_match.compose.catalogue import with_changes
+
+        return with_changes(track_id, style=style, seed=seed)
 
     def record_shown(self, result: MatchResult, *, session_id: str) -> dict[str, int]:
         """Log what was shown (each kind's ranked list with its features) to the feedback store.
@@ -458,7 +537,8 @@ def create_matcher(config: MatcherConfig | None = None, *, text_encoder=None, te
     """Build a matcher: load the catalogues, analyse the music (cached by file hash), open the feedback store.
 
     Args:
-        config: where things are (``MatcherConfig()``: no music, the bundled copy lines, zero-shot weights).
+        config: where things are (``MatcherConfig()``: no music folder, so the music is composed for each draft;
+            the bundled copy lines, zero-shot weights).
         text_encoder: an encoder with ``encode_texts`` (and optionally ``encode_queries`` for briefs); None
             loads ``config.text_encoder`` (default: multilingual-e5-small, Chinese and English).
         templates: template cards (``TemplateCard``) to rank.
@@ -489,6 +569,12 @@ def create_matcher(config: MatcherConfig | None = None, *, text_encoder=None, te
         from crossmodal_match.feedback import FeedbackStore
 
         store = FeedbackStore(config.feedback_path)
+    composer = None
+    if config.compose:
+        from crossmodal_match.compose.catalogue import ComposedCatalogue
+
+        composer = ComposedCatalogue(cache_dir=Path(config.cache_dir) / "composed" if config.cache_dir else None,
+                                     seed=config.compose_seed)
     return Matcher(config, text_encoder=text_encoder, music=music, copy=copy_index(list(lines), text_encoder),
                    templates=template_index(list(templates), text_encoder), clip_encoder=clip_encoder,
-                   store=store, skipped=skipped)
+                   store=store, skipped=skipped, composer=composer)

@@ -104,8 +104,8 @@ def run_demo(args: argparse.Namespace) -> Path:
     print(f"demo media -> {out / 'media'}", file=sys.stderr)
     media = make_demo_media(out / "media")
     print("loading the matcher and the title generator ...", file=sys.stderr, flush=True)
-    matcher = create_matcher(MatcherConfig(music_dir=media["music_dir"], cache_dir=str(out / "cache")),
-                             templates=template_cards())
+    # no music folder, as on a fresh install: the soundtrack is composed for the draft (crossmodal_match.compose)
+    matcher = create_matcher(MatcherConfig(cache_dir=str(out / "cache")), templates=template_cards())
     generator = _load_generator(args.generator)
     draft = make_draft([*media["clips"], *media["photos"]], args.brief, template=args.template,
                        generator=generator, matcher=matcher, out_dir=out / "drafts", on_progress=_Progress(),

@@ -220,3 +220,33 @@ class Sections:
         """Bars per section, e.g. ``{"intro": 1, "body": 6, "outro": 1}``."""
         return {name: b - a for name, (a, b) in
                 (("intro", self.intro_bars), ("body", self.body_bars), ("outro", self.outro_bars))}
+
+
+def composed_plan(spec: TemplateSpec, *, material_s: float, bpm: float) -> tuple[float, float, list[tuple[str, int]]]:
+    """Length, tempo and sections of a soundtrack composed for a draft of template ``spec``.
+
+    The tempo is the one asked (from the footage's pace), moved into the template's tempo range; the length is the
+    draft's (the footage's, clamped to the template's duration range, as ``build_timeline`` takes it) rounded to
+    whole bars at that tempo inside the range; the sections are the template's intro, body and outro bars for that
+    many bars (``Sections.plan``). A track composed so is exactly the draft: ``plan_grid`` takes all its bars.
+
+    Args:
+        spec: the template.
+        material_s: seconds of footage.
+        bpm: the tempo asked for, beats per minute.
+
+    Returns:
+        ``(length_s, bpm, [("intro", bars), ("body", bars), ("outro", bars)])``.
+    """
+    bpm = float(min(max(bpm, spec.music.tempo_min_bpm), spec.music.tempo_max_bpm))
+    bar_s = 240.0 / bpm
+    n_lo = math.ceil(spec.duration.min_s / bar_s - _TOL_S)
+    n_hi = math.floor(spec.duration.max_s / bar_s + _TOL_S)
+    if n_lo > n_hi:  # a range narrower than a bar at this tempo: the bar count nearest its middle
+        n_lo = n_hi = max(1, round((spec.duration.min_s + spec.duration.max_s) / 2 / bar_s))
+    target_s = min(max(material_s, spec.duration.min_s), spec.duration.max_s)
+    n = min(max(round(target_s / bar_s), n_lo), n_hi)
+    grid = BeatGrid(beats_s=tuple(i * bar_s / 4 for i in range(4 * n + 1)), bars=tuple(range(0, 4 * n + 1, 4)),
+                    window_s=None, tempo_bpm=bpm, source="fixed")
+    counts = Sections.plan(spec, grid).bar_counts()
+    return n * bar_s, bpm, [(name, counts[name]) for name in ("intro", "body", "outro")]

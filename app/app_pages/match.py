@@ -18,10 +18,18 @@ def _ask_swap(kind: str, candidate: dict) -> None:
     st.session_state.swap = (kind, candidate)
 
 
+def _ask_recompose() -> None:
+    st.session_state.recompose = (st.session_state.compose_style, int(st.session_state.compose_seed))
+
+
 if "swap" in st.session_state:
     kind, candidate = st.session_state.pop("swap")
     widgets.run_job(f"Using {candidate['title']}", lambda progress: actions.swap(
         folder, kind, candidate, on_progress=progress))
+if "recompose" in st.session_state:
+    style, seed = st.session_state.pop("recompose")
+    widgets.run_job(f"Composing a {style} soundtrack (seed {seed})", lambda progress: actions.recompose(
+        folder, style=style, seed=seed, on_progress=progress))
 
 data = actions.load(folder)
 picked = actions.picks(data)
@@ -52,7 +60,13 @@ def _candidate(kind: str, candidate: dict) -> None:
             except state.USER_ERRORS as exc:
                 still.caption(f"no preview still: {state.message(exc)}")
             about.write(actions.template_description(candidate["id"]))
-        if kind == "music":
+        if kind == "music" and candidate.get("origin") == "composed":
+            if picked[kind] == candidate["id"]:
+                st.audio(data["music"]["path"])
+                st.caption("composed for this draft: its length, tempo and sections; free to use (CC0)")
+            else:
+                st.caption("composed when you use it, for this draft's length and tempo (a second or two)")
+        elif kind == "music":
             path, moment = actions.track_file(candidate["id"]), candidate.get("moment_s")
             if path is None:
                 st.caption("not in the current music folder")
@@ -65,8 +79,30 @@ def _candidate(kind: str, candidate: dict) -> None:
             _features(candidate)
 
 
+def _composer_controls() -> None:
+    """Another take of the composed soundtrack: another style or seed, composed for this draft."""
+    base = actions.composed_base(data)
+    if base is None:
+        return
+    composed = data["music"].get("composed")
+    with st.container(border=True):
+        st.markdown("**Composed soundtrack**" + (f" · {composed['style']}, {composed['bpm']:.0f} bpm, "
+                                                 f"{composed['key']}, seed {composed['seed']}" if composed else ""))
+        styles = list(actions.compose_styles())
+        style_col, seed_col, go = st.columns([2, 1, 1], vertical_alignment="bottom")
+        style_col.selectbox("Style", styles, index=styles.index(base["style"]), key="compose_style")
+        seed_col.number_input("Seed", min_value=0, max_value=2 ** 32 - 1, value=base["seed"] + 1 if composed else 0,
+                              step=1, key="compose_seed")
+        go.button("Compose again" if composed else "Compose one", key="compose_again", on_click=_ask_recompose,
+                  type="primary")
+        st.caption("Composed offline on this machine to the draft's length, tempo and mood, cut on its exact beats; "
+                   "every sound is synthesised by the studio, so the music is yours to publish (CC0).")
+
+
 for tab, kind in zip(st.tabs([KIND_LABEL[k] for k in actions.KINDS]), actions.KINDS):
     with tab:
+        if kind == "music":
+            _composer_controls()
         ranked = data["match"][kind]
         if not ranked:
             st.info(f"Nothing ranked. {' '.join(data.get('notes', []))}")

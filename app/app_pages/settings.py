@@ -34,7 +34,8 @@ with st.expander("Change where the models and catalogues come from", icon=":mate
                           help="'default' (shipped), a folder saved by ClickModel.save, or empty for none")
     clip = st.text_input("CLIP weights (optional)", value=current.clip_checkpoint,
                          help="a local open_clip checkpoint file or local-dir:<folder>; nothing is downloaded")
-    music = st.text_input("Music folder", value=current.music_dir, help="empty: the demo tracks")
+    music = st.text_input("Music folder", value=current.music_dir,
+                          help="empty: a soundtrack is composed for each draft")
     copy = st.text_input("Copy library (CSV or JSONL)", value=current.copy_file,
                          help="empty: the bundled example lines")
     if st.form_submit_button("Apply", type="primary"):
