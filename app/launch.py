@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         from templates.demo import make_demo_media
 
         media = make_demo_media(args.demo_dir / "media")
-        print(f"demo media: {len(media['clips'])} clips, {len(media['photos'])} photo(s), music in "
-              f"{media['music_dir']}", file=sys.stderr)
+        print(f"demo media: {len(media['clips'])} clips, {len(media['photos'])} photo(s); the music is composed "
+              "for each draft", file=sys.stderr)
         env[DEMO_ENV] = json.dumps(media)
     print(f"Creator studio: http://{args.address}:{args.port} (Ctrl+C stops it)", file=sys.stderr, flush=True)
     os.chdir(ROOT)

@@ -19,7 +19,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from templates.speech_brief import brief_from_speech, titles_brief
 DRAFT_VERSION = 1
 DRAFT_FILE, VIDEO_FILE, CAPTIONS_FILE, COVER_FILE = "draft.json", "draft.mp4", "captions.srt", "cover.jpg"
 VTT_FILE = "captions.vtt"
+SOUNDTRACK_FILE = "soundtrack.wav"  # a composed soundtrack's copy in its draft
 # Share of the progress bar each stage gets (rendering dominates wall time).
 _STAGES = (("analyse footage", 0.0, 0.12), ("transcribe", 0.12, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4), ("timeline", 0.4, 0.45),
            ("render", 0.45, 0.97), ("captions and cover", 0.97, 1.0))
@@ -283,13 +284,15 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
         write_srt(timeline, work / CAPTIONS_FILE)
         write_vtt(timeline, work / VTT_FILE)
         render_cover(timeline, work / COVER_FILE)
+        state, timeline = _own_soundtrack(state, timeline, work=work, final=final)
         manifest = {"version": DRAFT_VERSION, "draft_id": draft_id, "updated_at": time.time(), "preview": preview,
                     "picks": picks, **state, "timeline": timeline.to_dict()}
         (work / DRAFT_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, default=str),
                                        encoding="utf-8")
         if final.is_dir():
-            for name in (VIDEO_FILE, CAPTIONS_FILE, VTT_FILE, COVER_FILE, DRAFT_FILE):
-                os.replace(work / name, final / name)
+            for name in (VIDEO_FILE, CAPTIONS_FILE, VTT_FILE, COVER_FILE, SOUNDTRACK_FILE, DRAFT_FILE):
+                if (work / name).exists():  # a soundtrack only when a new one was composed
+                    os.replace(work / name, final / name)
             work.rmdir()
         else:
             os.replace(work, final)
@@ -300,6 +303,21 @@ def _build(state: dict, picks: dict, *, out_dir: Path, draft_id: str, preview: b
     return Draft(draft_id, final, final / VIDEO_FILE, final / CAPTIONS_FILE, final / COVER_FILE, final / DRAFT_FILE,
                  picks["template"], music.get("id"), picks["title"], picks["copy"], tuple(state.get("notes", ())),
                  final / VTT_FILE)
+
+
+def _own_soundtrack(state: dict, timeline, *, work: Path, final: Path):
+    """A composed soundtrack is copied into the draft (``soundtrack.wav``) and the draft points at its copy: the
+    composition cache may be cleared, the draft must still re-render. Library tracks stay where the creator keeps
+    them. Returns ``(state, timeline)``, changed only when a new composition was copied."""
+    music = state["music"]
+    own = final / SOUNDTRACK_FILE
+    if not music.get("composed") or not music.get("path") or Path(music["path"]) == own:
+        return state, timeline
+    shutil.copy2(music["path"], work / SOUNDTRACK_FILE)
+    state = {**state, "music": {**music, "path": str(own)}}
+    if timeline.audio is not None and timeline.audio.source == music["path"]:
+        timeline = replace(timeline, audio=replace(timeline.audio, source=str(own)))
+    return state, timeline
 
 
 def load_draft(folder: str | os.PathLike) -> dict[str, Any]:

@@ -113,3 +113,21 @@ def test_composed_ids_round_trip_and_bad_ones_are_typed_errors():
     for bad in ("composed:jazz:90bpm:10s:v50:a50:seed0", "beat.wav"):
         with pytest.raises(ComposeError):
             catalogue.parse_id(bad)
+
+
+def test_a_draft_keeps_its_own_copy_of_the_composed_soundtrack(clip, tmp_path, no_beat_tracking):
+    """The composition cache may be cleared; the draft still re-renders (its soundtrack lives in its folder)."""
+    import shutil
+
+    cache = tmp_path / "cache"
+    matcher = create_matcher(MatcherConfig(cache_dir=str(cache)), text_encoder=WordEncoder())
+    with fast_renderer():
+        draft = make_draft([clip], "a calm cozy afternoon at home", generator=fake_generator, matcher=matcher,
+                           out_dir=tmp_path / "drafts")
+        data = json.loads(draft.manifest.read_text())
+        own = draft.folder / "soundtrack.wav"
+        assert data["music"]["path"] == str(own) and own.is_file()
+        assert data["timeline"]["audio"]["source"] == str(own)
+        shutil.rmtree(cache / "composed")
+        again = rerender(draft.folder, title="Cozy afternoon", preview=True)
+    assert json.loads(again.manifest.read_text())["picks"]["title"] == "Cozy afternoon" and own.is_file()
