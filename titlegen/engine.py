@@ -4,8 +4,9 @@ A batch job hands the engine *groups* of rows (plain dicts, each with an ``id``)
 ``make_worker(threads)`` that builds a worker: a callable ``worker(group) -> records`` holding whatever is expensive
 (a model, run on ``threads`` CPU threads; None: the library's default) for its whole life. The engine calls
 ``make_worker`` once per worker and every group once (Ray retries a group whose worker died), and passes each
-finished group's records to ``sink`` on the driver, as they finish, in no particular order. Persistence, resume and output formats belong to the job (:mod:`titlegen.batch` with
-:mod:`titlegen.shards`; ``templates.batch``), so the engines stay interchangeable.
+finished group's records to ``sink`` on the driver, as they finish, in no particular order. Persistence, resume
+and output formats belong to the job (:mod:`titlegen.batch` with :mod:`titlegen.shards`;
+``templates.draft_worker``), so the engines stay interchangeable.
 
 ``ray`` is imported only by :mod:`titlegen.distributed` (DESIGN.md: one home per heavy library), which this module
 reaches only when ``engine="ray"``; ``import titlegen`` never loads Ray.
@@ -201,6 +202,28 @@ def open_engine(config: EngineConfig, make_worker: Callable[[int | None], Worker
     if engine.plan.warning:
         warnings.warn(engine.plan.warning, stacklevel=2)
     return engine
+
+
+def run_groups(groups: Sequence[list[dict]], make_worker: Callable[[int | None], Worker], *, sink: Sink,
+               on_progress: Progress | None = None, **config: Any) -> dict[str, Any]:
+    """Open the engine ``EngineConfig(**config)`` names, run ``groups`` through it, close it; plain data in and out,
+    for callers that reach the engine by name (``templates``: ``titlegen.engine:run_groups``).
+
+    Returns:
+        ``{"engine", "rows", "seconds", "rows_per_s", "workers"}``.
+
+    Raises:
+        ConfigError: a bad setting. EngineError: as :func:`open_engine` and the engine's ``map``.
+    """
+    settings = EngineConfig(**config)
+    engine = open_engine(settings, make_worker)
+    try:
+        total = sum(len(g) for g in groups)
+        stats = engine.map(groups, sink=sink, on_progress=on_progress, total=total)
+    finally:
+        engine.close()
+    return {"engine": settings.engine, "rows": stats.rows, "seconds": round(stats.seconds, 2),
+            "rows_per_s": stats.rows_per_s, "workers": stats.workers}
 
 
 def chunk(rows: Sequence[dict], size: int) -> list[list[dict]]:
