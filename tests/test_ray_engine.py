@@ -10,7 +10,7 @@ import pytest
 from tests.ray_fakes import SlowSpec, calls, worker_pids
 from titlegen import EngineError
 from titlegen.batch import run_batch
-from titlegen.engine import EngineConfig
+from titlegen.engine import EngineConfig, open_engine
 from titlegen.workers import GeneratorSpec
 
 ray = pytest.importorskip("ray")
@@ -97,10 +97,11 @@ def test_a_worker_that_cannot_load_its_model_stops_the_job_and_says_where(local_
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
 
-def test_more_workers_than_cores_are_warned_about_and_capped(local_ray, tmp_path):
-    src = tmp_path / "in.csv"
-    src.write_text("id,brief\na,linen tote\n", encoding="utf-8")
+def test_more_workers_than_cores_are_warned_about_and_capped(local_ray):
     with pytest.warns(UserWarning, match="8 workers asked for but only 2 cores: capped at 2"):
-        summary = run_batch(SlowSpec(marker_dir=str(tmp_path)), src, tmp_path / "out.csv",
-                            engine=EngineConfig(engine="ray", workers=8))
-    assert summary.generated == 1 and len(worker_pids(tmp_path)) <= 2  # the job ran on the capped pool
+        engine = open_engine(EngineConfig(engine="ray", workers=8), make_worker=None)
+    try:
+        assert (engine.plan.workers, engine.plan.threads, engine.plan.cores) == (2, 1, 2)
+    finally:
+        engine.close()
+    assert ray.is_initialized()  # it joined the module's instance, so it leaves it running

@@ -55,17 +55,20 @@ class _GroupActor:
 
     def __init__(self, make_worker: Callable[[int | None], Worker], threads: int) -> None:
         self._who = worker_identity()
+        started = time.perf_counter()
         try:
             self._work = make_worker(threads)
         except Exception as exc:  # any failure to start is the job's end; say which worker it was
             raise EngineError(f"worker on {self._who['host']} (pid {self._who['pid']}) could not start: "
                               f"{type(exc).__name__}: {exc}") from exc
+        self._startup_s = round(time.perf_counter() - started, 2)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = [json.dumps(self._work(json.loads(payload)), ensure_ascii=False) for payload in batch["payload"]]
         n = len(out)
         return {"payload": np.array(out, dtype=object), "host": np.array([self._who["host"]] * n, dtype=object),
-                "pid": np.full(n, self._who["pid"]), "peak_rss_mb": np.full(n, peak_rss_mb())}
+                "pid": np.full(n, self._who["pid"]), "peak_rss_mb": np.full(n, peak_rss_mb()),
+                "startup_s": np.full(n, self._startup_s)}
 
 
 class RayEngine:
@@ -135,13 +138,13 @@ class RayEngine:
         data_log.setLevel(logging.CRITICAL)
         try:
             for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                for payload, host, pid, rss in zip(batch["payload"], batch["host"], batch["pid"],
-                                                   batch["peak_rss_mb"]):
+                for payload, host, pid, rss, startup in zip(batch["payload"], batch["host"], batch["pid"],
+                                                            batch["peak_rss_mb"], batch["startup_s"]):
                     records = json.loads(payload)
                     sink(records)
                     stats.rows += len(records)
-                    w = per_worker.setdefault((str(host), int(pid)), {"host": str(host), "pid": int(pid),
-                                                                      "rows": 0, "peak_rss_mb": 0.0})
+                    w = per_worker.setdefault((str(host), int(pid)), {"host": str(host), "pid": int(pid), "rows": 0,
+                                                                      "peak_rss_mb": 0.0, "startup_s": float(startup)})
                     w["rows"] += len(records)
                     w["peak_rss_mb"] = max(w["peak_rss_mb"], float(rss))
                     if on_progress is not None:

@@ -134,7 +134,8 @@ def worker_identity() -> dict[str, Any]:
 
 @dataclass
 class EngineStats:
-    """What an engine did: rows it finished, wall seconds, and per worker ``{host, pid, rows, peak_rss_mb}``."""
+    """What an engine did: rows it finished, seconds from the first worker's start to the last row, and per worker
+    ``{host, pid, rows, peak_rss_mb, startup_s}`` (``startup_s``: building the worker, i.e. loading its model)."""
 
     rows: int = 0
     seconds: float = 0.0
@@ -170,6 +171,7 @@ class LocalEngine:
             return stats
         start = time.perf_counter()
         worker = self._make_worker(self.config.threads_per_worker)
+        startup = round(time.perf_counter() - start, 2)
         for group in groups:
             records = worker(group)
             sink(records)
@@ -177,7 +179,7 @@ class LocalEngine:
             if on_progress is not None:
                 on_progress(done + stats.rows, total)
         stats.seconds = time.perf_counter() - start
-        stats.workers = [{**worker_identity(), "rows": stats.rows, "peak_rss_mb": peak_rss_mb()}]
+        stats.workers = [{**worker_identity(), "rows": stats.rows, "peak_rss_mb": peak_rss_mb(), "startup_s": startup}]
         return stats
 
     def close(self) -> None:
