@@ -14,7 +14,7 @@ from tests.ray_fakes import SlowSpec, calls
 from titlegen import ConfigError, EngineError, InputFileError, OutputLockedError
 from titlegen.batch import read_briefs, run_batch
 from titlegen.engine import EngineConfig, plan_workers
-from titlegen.shards import RunLock
+from titlegen.shards import RunLock, write_rows_atomically
 from titlegen.workers import row_seed
 
 
@@ -47,6 +47,17 @@ def test_parquet_in_and_out(tmp_path):
     summary = run_batch(SlowSpec(marker_dir=str(tmp_path)), src, out, num_titles=1, batch_size=1)
     got = pd.read_parquet(out)
     assert summary.total == 2 and got["id"].tolist() == ["1", "2"] and got["title_1"].str.startswith("linen").iloc[0]
+
+
+def test_jsonl_output_is_strict_json(tmp_path):
+    src = _briefs(tmp_path / "in.csv", 2)
+    out = tmp_path / "out.jsonl"
+    run_batch(SlowSpec(marker_dir=str(tmp_path)), src, out, num_titles=2, batch_size=1)
+    rows = [json.loads(line, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+            for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["r0", "r1"] and rows[0]["title_1"].startswith("brief number 0")
+    write_rows_atomically(out, [{"id": "lead", "logprob_1": float("-inf")}], ["id", "logprob_1"])
+    assert json.loads(out.read_text(encoding="utf-8")) == {"id": "lead", "logprob_1": "-inf"}  # as the CSV says
 
 
 def test_zero_rows_write_an_empty_output_and_start_nothing(tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import socket
 import time
@@ -163,7 +164,8 @@ def write_rows_atomically(path: Path, rows: list[dict], fields: list[str]) -> No
     else:
         with open(tmp, "w", newline="", encoding="utf-8") as f:
             if suffix == ".jsonl":
-                f.writelines(json.dumps({k: r.get(k, "") for k in fields}, ensure_ascii=False) + "\n" for r in rows)
+                f.writelines(json.dumps({k: _json_cell(r.get(k, "")) for k in fields}, ensure_ascii=False,
+                                        allow_nan=False) + "\n" for r in rows)
             else:
                 writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
                 writer.writeheader()
@@ -171,6 +173,13 @@ def write_rows_atomically(path: Path, rows: list[dict], fields: list[str]) -> No
             f.flush()
             os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _json_cell(value: object) -> object:
+    # Strict JSON has no -Infinity (the score of a lead fallback): write it as the CSV does, "-inf".
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 def _cell(value: object) -> str:
