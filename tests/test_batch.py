@@ -71,7 +71,7 @@ def test_missing_column_lists_the_columns_found(tmp_path):
         read_briefs(f)
 
 
-@pytest.mark.parametrize("name,body,match", [("x.txt", "brief\nhi\n", "must be .csv or .jsonl"),
+@pytest.mark.parametrize("name,body,match", [("x.txt", "brief\nhi\n", "must be .csv, .jsonl or .parquet"),
                                             ("x.jsonl", "{not json\n", "cannot parse")])
 def test_bad_formats(tmp_path, name, body, match):
     f = tmp_path / name
@@ -144,8 +144,9 @@ def test_chinese_rows_survive_an_interrupted_run_and_resume(tmp_path):
     out = tmp_path / "titles.csv"
     with pytest.raises(KeyboardInterrupt):
         run_batch(Interrupted(), src, out, num_titles=1, batch_size=2)
-    partial = (tmp_path / "titles.csv.partial").read_text(encoding="utf-8")
-    assert "四十小时续航的降噪耳机" in partial and '"language": "zh"' in partial  # UTF-8, not \\u escapes
+    written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "titles.csv.shards").glob("part-*.jsonl"))
+    assert "四十小时续航的降噪耳机" in written and '"language": "zh"' in written  # UTF-8, not \\u escapes
+    assert not (tmp_path / "titles.csv.lock").exists()  # the interrupted run let go of the output
     summary = run_batch(_CheckedGenerator(), src, out, num_titles=1, batch_size=2)
     rows = _rows(out)
     assert (summary.resumed, summary.generated) == (2, 2)

@@ -12,17 +12,20 @@ See :func:`load_generator`, :class:`Controls`, :func:`list_styles`, :func:`list_
 from titlegen.controls import Controls, get_platform, get_style, list_platforms, list_styles
 from titlegen.errors import (
     ConfigError,
+    EngineError,
     InputFileError,
     InvalidBriefError,
     InvalidControlError,
     ModelLoadError,
+    OutputLockedError,
     TitleGenError,
 )
 from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest
 from titlegen.loading import load_generator
 
 __all__ = [
-    "ConfigError", "Controls", "InputFileError", "InvalidBriefError", "InvalidControlError", "ModelLoadError",
+    "ConfigError", "Controls", "EngineError", "InputFileError", "InvalidBriefError", "InvalidControlError",
+    "ModelLoadError", "OutputLockedError",
     "TitleCandidate", "TitleGenError", "TitleGenerator", "TitleRequest", "get_platform", "get_style",
     "list_platforms", "list_styles", "load_generator",
 ]

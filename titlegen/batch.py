@@ -1,67 +1,93 @@
-"""Batch title generation over a CSV or JSONL file, with per-row status and resume.
+"""Batch title generation over a CSV, JSONL or Parquet input, on one engine or another, with per-row status and
+resume.
 
-Input: one row per brief. Columns: ``brief`` (required), and optionally ``id``, ``style``, ``audience``,
-``selling_points`` (phrases separated by ``;``), ``platform``, ``max_chars``, ``language``.
+Input: one row per brief (a ``.csv``, ``.jsonl`` or ``.parquet`` file, or a folder of ``.parquet`` files: a
+catalogue). Columns: ``brief`` (required), and optionally ``id`` (unique; default the row number), ``style``,
+``audience``, ``selling_points`` (phrases separated by ``;``), ``platform``, ``max_chars``, ``language``.
 
-Output (CSV): the input's ``id`` (or the row number), ``status`` (``ok`` or ``error``), ``error`` (what went wrong
-and what to do), ``language`` (the titles' language, ``zh`` or ``en``), ``dropped`` (how many candidates the checks
-dropped and why, e.g. ``2 over the limit; 1 unsupported number``, or ``none``), ``ranking`` (how the titles were
-ranked, e.g. that no click-through is predicted for Chinese titles), then ``title_1..title_k`` with ``source_k``,
-``logprob_k`` and ``predicted_ctr_k`` (empty where no click-through is predicted).
+Output (``.csv``, ``.jsonl`` or ``.parquet``, by extension): the input's ``id``, ``status`` (``ok`` or ``error``),
+``error`` (what went wrong and what to do), ``language`` (the titles' language, ``zh`` or ``en``), ``dropped`` (how
+many candidates the checks dropped and why, e.g. ``2 over the limit; 1 unsupported number``, or ``none``),
+``ranking`` (how the titles were ranked), then ``title_1..title_k`` with ``source_k``, ``logprob_k`` and
+``predicted_ctr_k`` (empty where no click-through is predicted).
 
-Rows are appended to ``<output>.partial`` as each batch finishes (flushed), so an interrupted run loses nothing;
-a new run with the same output resumes by skipping the rows already there. At the end the rows are written in
-input order to a temporary file that atomically replaces ``<output>``. Rows resumed from a partial file written
-before the ``language``, ``dropped`` and ``ranking`` columns existed keep their titles and have those columns empty.
+The rows are cut into groups of ``batch_size`` in input order (:mod:`titlegen.workers` says why that makes every
+engine give the same titles) and run on the engine (:mod:`titlegen.engine`: ``local`` in this process, or ``ray``).
+Finished rows are written as shards (:mod:`titlegen.shards`) as they arrive, so an interrupted or killed run loses
+only rows not yet written; a rerun with the same output skips the rows already written, and a second run on the same
+output while one is going refuses. At the end the rows are merged in input order into a temporary file that
+atomically replaces the output. Rows in a ``<output>.partial`` file left by a run of an earlier version are resumed
+too (their ``language``, ``dropped`` and ``ranking`` columns empty when that version did not write them).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from titlegen.controls import Controls
-from titlegen.errors import InputFileError, TitleGenError
-from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest, validate_request
+from titlegen.engine import EngineConfig, chunk, open_engine
+from titlegen.errors import ConfigError, InputFileError
+from titlegen.generator import TitleGenerator
 from titlegen.language import LANGUAGES, detect_language
+from titlegen.shards import RunLock, ShardStore, check_output_path, write_rows_atomically
+from titlegen.workers import (GeneratorSpec, TitleSettings, TitleWorker, build_title_worker, controls_of,
+                              dropped_text, row_out)
 
 CONTROL_COLUMNS = ("style", "audience", "selling_points", "platform", "max_chars", "language")
+INPUT_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
+# Kept under their former names: the CLI, training and tests read rows with them.
+_controls_of = controls_of
+_row_out = row_out
+__all__ = ["BatchSummary", "dropped_text", "read_briefs", "run_batch", "score_file"]
 
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch run did: rows in the input, done now, skipped as already done, and failed."""
+    """What a batch run did: rows in the input, done now, skipped as already done, and failed (of those done now);
+    the engine, its rows per second, and per worker ``{host, pid, rows, peak_rss_mb}``."""
 
     total: int
     generated: int
     resumed: int
     failed: int
+    engine: str = "local"
+    rows_per_s: float = 0.0
+    workers: tuple[dict, ...] = field(default=())
 
 
 def read_briefs(path: str | Path, *, required: str = "brief") -> pd.DataFrame:
-    """Read a CSV or JSONL input as strings; it must have a ``required`` column (``brief`` by default).
+    """Read a CSV, JSONL or Parquet input (a file, or a folder of ``.parquet`` files); it must have a ``required``
+    column (``brief`` by default). Missing cells are ``""``; an ``id`` column (row numbers) is added if absent.
 
     Raises:
-        InputFileError: missing file, unknown extension, undecodable or malformed content, no ``required`` column.
+        InputFileError: missing file, unknown extension, undecodable or malformed content, no ``required`` column
+            (in a folder: the first file without it is named).
     """
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputFileError(f"input file {p} does not exist")
     suffix = p.suffix.lower()
+    if not p.is_dir() and suffix not in INPUT_FORMATS:
+        raise InputFileError(f"input {p} must be .csv, .jsonl or .parquet (or a folder of .parquet files), "
+                             f"got {suffix or 'no extension'!r}")
     try:
-        if suffix == ".csv":
+        if p.is_dir() or suffix == ".parquet":
+            df = _read_parquet(p, required)
+        elif suffix == ".csv":
             df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="strict")
-        elif suffix in (".jsonl", ".ndjson"):
-            df = pd.read_json(p, lines=True, dtype=False, encoding="utf-8")
         else:
-            raise InputFileError(f"input {p} must be .csv or .jsonl, got {suffix or 'no extension'!r}")
+            df = pd.read_json(p, lines=True, dtype=False, encoding="utf-8")
+    except InputFileError:
+        raise
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{p} is not valid UTF-8 (byte {exc.start}: {exc.reason}); "
                              "re-save it as UTF-8, e.g. `iconv -f latin1 -t utf-8`") from exc
@@ -75,102 +101,165 @@ def read_briefs(path: str | Path, *, required: str = "brief") -> pd.DataFrame:
     return df.astype(object).where(df.notna(), "")
 
 
-def _controls_of(row: pd.Series, default: Controls) -> Controls:
-    def get(name: str):
-        value = row.get(name, "")
-        return value if value not in ("", None) and not (isinstance(value, float) and value != value) else None
-
-    points = get("selling_points")
-    if isinstance(points, str):
-        points = tuple(p.strip() for p in points.split(";") if p.strip())
-    return Controls(
-        style=get("style") or default.style,
-        audience=str(get("audience") or default.audience),
-        selling_points=tuple(points) if points else default.selling_points,
-        platform=get("platform") or default.platform,
-        max_chars=int(float(get("max_chars"))) if get("max_chars") else default.max_chars,
-        language=get("language") or default.language,
-    )
-
-
-def dropped_text(cands: list[TitleCandidate]) -> str:
-    """``"2 over the limit; 1 unsupported number"`` from a :class:`~titlegen.candidates.TitleList`'s ``dropped``
-    counts; ``"none"`` when nothing was dropped."""
-    dropped = getattr(cands, "dropped", None) or {}
-    return "; ".join(f"{n} {reason}" for reason, n in sorted(dropped.items()) if n) or "none"
+def _read_parquet(path: Path, required: str) -> pd.DataFrame:
+    """One Parquet file, or every ``*.parquet`` in a folder (sorted by name), each checked for ``required``."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise InputFileError(f"{path} is a folder without .parquet files; give a CSV, JSONL or Parquet input")
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise InputFileError(f"reading {path} needs pyarrow: pip install 'creator-studio[ray]'") from exc
+    frames = []
+    for f in files:
+        try:
+            table = pq.read_table(f)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise InputFileError(f"cannot read the Parquet file {f}: {str(exc)[:200]}") from exc
+        if required not in table.column_names:
+            raise InputFileError(f"{f} has no {required!r} column; columns found: "
+                                 f"{', '.join(table.column_names) or 'none'}")
+        frames.append(table.to_pandas())
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
-def _row_out(row_id: str, cands: list[TitleCandidate] | None, error: str, k: int) -> dict:
-    out: dict = {"id": row_id, "status": "error" if error else "ok", "error": error,
-                 "language": getattr(cands, "language", "") if cands else "",
-                 "dropped": dropped_text(cands) if cands else "",
-                 "ranking": getattr(cands, "ranking", "") if cands else ""}
-    for j in range(k):
-        c = cands[j] if cands and j < len(cands) else None
-        out[f"title_{j + 1}"] = c.text if c else ""
-        out[f"source_{j + 1}"] = c.source if c else ""
-        out[f"logprob_{j + 1}"] = c.logprob if c else ""
-        out[f"predicted_ctr_{j + 1}"] = "" if not c or c.predicted_ctr is None else round(c.predicted_ctr, 5)
-    return out
+def _plain(value: object) -> object:
+    """A cell as plain JSON data (Parquet gives numpy scalars and arrays)."""
+    if value is None or isinstance(value, (str, bool, int, float, list, dict)):
+        return value
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def _input_rows(df: pd.DataFrame, source: Path) -> list[dict]:
+    """The rows as plain dicts with a string ``id``; ids must be unique (they key the shards and the resume)."""
+    rows = [{str(k): _plain(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")]
+    seen: set[str] = set()
+    for row in rows:
+        row["id"] = str(row["id"])
+        if row["id"] in seen:
+            raise InputFileError(f"{source}: the id {row['id']!r} is used by more than one row; ids key the "
+                                 "output and the resume, so each must be unique (or drop the id column)")
+        seen.add(row["id"])
+    return rows
 
 
-def run_batch(generator: TitleGenerator, input_path: str | Path, output_path: str | Path, *,
-              defaults: Controls = Controls(), num_titles: int = 5, batch_size: int = 16,
+def _read_partial(partial: Path) -> dict[str, dict]:
+    """Rows of a ``.partial`` file from an earlier version (whole lines only: a cut last line is skipped)."""
+    if not partial.is_file():
+        return {}
+    with open(partial, encoding="utf-8") as f:
+        return {str(rec["id"]): rec for rec in (json.loads(line) for line in f if line.endswith("\n"))}
+
+
+class _ShardSink:
+    """Buffers finished records and writes them as a shard every ``rows`` rows or ``seconds`` seconds."""
+
+    def __init__(self, store: ShardStore, config: EngineConfig) -> None:
+        self.store, self.rows, self.seconds = store, config.shard_rows, config.shard_seconds
+        self.buffer: list[dict] = []
+        self.last = time.monotonic()
+        self.failed = 0
+
+    def __call__(self, records: list[dict]) -> None:
+        self.buffer.extend(records)
+        self.failed += sum(r.get("status") == "error" for r in records)
+        if len(self.buffer) >= self.rows or time.monotonic() - self.last >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.write(self.buffer)
+        self.buffer, self.last = [], time.monotonic()
+
+
+def run_batch(generator: TitleGenerator | GeneratorSpec, input_path: str | Path, output_path: str | Path, *,
+              defaults: Controls = Controls(), num_titles: int = 5, batch_size: int = 16, num_beams: int = 4,
+              num_samples: int = 4, seed: int = 0, engine: EngineConfig | None = None,
               on_progress: Callable[[int, int], None] | None = None) -> BatchSummary:
     """Generate titles for every row of ``input_path`` into ``output_path`` (see the module docstring).
 
-    A row whose brief or controls are invalid, or whose generation fails with a :class:`TitleGenError`, is
-    written with ``status=error`` and the reason; the other rows still succeed.
+    A row whose brief or controls are invalid, or whose generation fails, is written with ``status=error`` and
+    the reason; the other rows still succeed.
 
     Args:
-        on_progress: called with ``(rows_done, rows_total)`` after each batch.
+        generator: a loaded generator (local engine only), or a :class:`~titlegen.workers.GeneratorSpec` each
+            worker builds its own from.
+        num_beams, num_samples, seed: as for :class:`~titlegen.workers.TitleSettings` (``num_beams=1,
+            num_samples=0``: greedy, one model title per row).
+        engine: where to run (default: ``EngineConfig()``, the local engine).
+        on_progress: called with ``(rows_done, rows_total)`` once before the run (the rows resumed) and as rows
+            finish.
 
     Raises:
-        InputFileError: the input cannot be read (nothing is written).
+        InputFileError: the input cannot be read or has duplicate ids (nothing is written).
+        EngineError: no Ray cluster answers at the address, or a worker cannot start (nothing more is written).
+        OutputLockedError: another run is writing ``output_path``.
     """
-    df = read_briefs(input_path)
+    config = engine or EngineConfig()
+    settings = TitleSettings(num_titles=num_titles, batch_size=batch_size, num_beams=num_beams,
+                             num_samples=num_samples, seed=seed, defaults=defaults)
     out = Path(output_path)
-    partial = out.with_name(out.name + ".partial")
-    done: dict[str, dict] = {}
-    if partial.is_file():
-        with open(partial, encoding="utf-8") as f:
-            done = {rec["id"]: rec for rec in (json.loads(line) for line in f if line.endswith("\n"))}
-    todo = [(str(r["id"]), r) for _, r in df.iterrows() if str(r["id"]) not in done]
-    resumed, generated, failed = len(df) - len(todo), 0, 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(partial, "a", encoding="utf-8") as sink:
-        for chunk in _chunks(todo, batch_size):
-            valid, records = [], {}
-            for row_id, row in chunk:
-                try:
-                    valid.append((row_id, validate_request(TitleRequest(str(row["brief"]),
-                                                                        _controls_of(row, defaults)))))
-                except TitleGenError as exc:
-                    records[row_id] = _row_out(row_id, None, str(exc), num_titles)
-            if valid:
-                try:
-                    results = generator([req for _, req in valid], num_titles=num_titles, batch_size=batch_size)
-                    records.update({rid: _row_out(rid, c, "", num_titles) for (rid, _), c in zip(valid, results)})
-                except TitleGenError as exc:
-                    records.update({rid: _row_out(rid, None, str(exc), num_titles) for rid, _ in valid})
-            for row_id, _ in chunk:
-                rec = records[row_id]
-                failed += rec["status"] == "error"
-                generated += 1
-                sink.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                done[row_id] = rec
-            sink.flush()
-            os.fsync(sink.fileno())
-            if on_progress:
-                on_progress(resumed + generated, len(df))
-    _write_csv_atomically(out, [done[str(i)] for i in df["id"]], num_titles)
-    partial.unlink()
-    return BatchSummary(total=len(df), generated=generated, resumed=resumed, failed=failed)
+    check_output_path(out)
+    df = read_briefs(input_path)
+    rows = _input_rows(df, Path(input_path))
+    fields = list(row_out("", None, "", num_titles))
+    if not rows:
+        warnings.warn(f"{input_path} has no rows: wrote an empty {out}", stacklevel=2)
+        write_rows_atomically(out, [], fields)
+        return BatchSummary(total=0, generated=0, resumed=0, failed=0, engine=config.engine)
+    if isinstance(generator, GeneratorSpec):
+        make_worker = partial(build_title_worker, generator, settings)
+    elif config.engine == "local":
+        make_worker = _Prebuilt(generator, settings)
+    else:
+        raise ConfigError("the ray engine builds a generator on each worker: pass a titlegen.workers.GeneratorSpec, "
+                          f"not a loaded {type(generator).__name__}")
+    runner = open_engine(config, make_worker)
+    try:
+        return _run_locked(runner, rows, out, fields, batch_size=batch_size, config=config,
+                           on_progress=on_progress)
+    finally:
+        runner.close()
+
+
+class _Prebuilt:
+    """``make_worker`` around a generator that is already loaded (the local engine's only worker)."""
+
+    def __init__(self, generator: TitleGenerator, settings: TitleSettings) -> None:
+        self.generator, self.settings = generator, settings
+
+    def __call__(self, threads: int | None) -> TitleWorker:
+        return TitleWorker(self.generator, self.settings)
+
+
+def _run_locked(runner, rows: list[dict], out: Path, fields: list[str], *, batch_size: int,
+                config: EngineConfig, on_progress: Callable[[int, int], None] | None) -> BatchSummary:
+    """Under the output's lock: skip the rows already written, run the rest, merge, clean up."""
+    lock = RunLock(out)
+    note = lock.acquire()
+    if note:
+        warnings.warn(f"{out}: {note}", stacklevel=3)
+    try:
+        store = ShardStore(out)
+        partial_file = out.with_name(out.name + ".partial")
+        done = {**_read_partial(partial_file), **store.load()}
+        resumed = sum(r["id"] in done for r in rows)
+        # Groups are cut from the whole input, then thinned: a group's rows are the same on every run and engine.
+        groups = [g for g in ([r for r in group if r["id"] not in done] for group in chunk(rows, batch_size)) if g]
+        sink = _ShardSink(store, config)
+        if on_progress is not None:
+            on_progress(resumed, len(rows))
+        try:
+            stats = runner.map(groups, sink=sink, total=len(rows), done=resumed, on_progress=on_progress)
+        finally:
+            sink.flush()  # whatever finished is kept, even when the run stops here
+        done.update(store.load())
+        write_rows_atomically(out, [done[r["id"]] for r in rows], fields)
+        store.clear()
+        partial_file.unlink(missing_ok=True)
+    finally:
+        lock.release()
+    return BatchSummary(total=len(rows), generated=stats.rows, resumed=resumed, failed=sink.failed,
+                        engine=config.engine, rows_per_s=stats.rows_per_s, workers=tuple(stats.workers))
 
 
 def score_file(click_model, input_path: str | Path, output_path: str | Path) -> int:
@@ -199,18 +288,5 @@ def score_file(click_model, input_path: str | Path, output_path: str | Path) -> 
         scores[i], errors[i] = round(float(p), 6), ""
         kinds[i] = "relative engagement" if lang == "zh" else "click-through"
     df = df.assign(predicted_ctr=scores, score_kind=kinds, error=errors)
-    _write_csv_atomically(Path(output_path), df.to_dict(orient="records"), fields=list(df.columns))
+    write_rows_atomically(Path(output_path), df.to_dict(orient="records"), list(df.columns))
     return len(ok)
-
-
-def _write_csv_atomically(path: Path, rows: list[dict], k: int = 0, *, fields: list[str] | None = None) -> None:
-    fields = fields or list(_row_out("", None, "", k))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

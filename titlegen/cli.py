@@ -14,34 +14,87 @@ import sys
 from pathlib import Path
 
 from titlegen.controls import Controls, list_platforms, list_styles
-from titlegen.errors import TitleGenError
+from titlegen.engine import ENGINES
+from titlegen.errors import ConfigError, TitleGenError
 from titlegen.language import AUTO, LANGUAGES
 from titlegen.loading import DEFAULT, PRECISIONS
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from titlegen.batch import run_batch
-    from titlegen.loading import load_generator
+    from titlegen.engine import EngineConfig
 
     defaults = Controls(style=args.style, audience=args.audience, platform=args.platform,
                         selling_points=tuple(p.strip() for p in args.selling_points.split(";") if p.strip()),
                         max_chars=args.max_chars, language=args.language)
-    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model,
-                               precision=args.precision)
-    generator.restraint = args.restraint
-    generator.relevance_weight = args.relevance_weight
-    with tqdm(total=None, unit="row", desc="titles", disable=args.quiet) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-        summary = run_batch(generator, args.input, args.output, defaults=defaults, num_titles=args.num_titles,
-                            batch_size=args.batch_size, on_progress=progress)
+    engine = EngineConfig(engine=args.engine, address=args.address, workers=args.workers,
+                          threads_per_worker=args.threads_per_worker, gpus_per_worker=args.gpus_per_worker,
+                          runtime_env=_runtime_env(args.runtime_env), shard_rows=args.shard_rows)
+    with _RowProgress(quiet=args.quiet) as progress:
+        summary = run_batch(_generator_for(args), args.input, args.output, defaults=defaults,
+                            num_titles=args.num_titles, batch_size=args.batch_size, num_beams=args.num_beams,
+                            num_samples=args.num_samples, seed=args.seed, engine=engine, on_progress=progress)
     print(json.dumps({"output": str(args.output), **summary.__dict__}))
     return 0
+
+
+def _generator_for(args: argparse.Namespace):
+    """The local engine's loaded generator, or the spec each Ray worker loads its own from (paths made absolute,
+    since workers do not share this directory)."""
+    from titlegen.workers import GeneratorSpec
+
+    def where(value):
+        return str(Path(value).resolve()) if value not in (None, DEFAULT) and Path(value).exists() else value
+
+    if args.engine == "ray":
+        return GeneratorSpec(model=where(args.model), adapter=where(args.adapter), click_model=where(args.click_model),
+                             precision=args.precision, restraint=args.restraint,
+                             relevance_weight=args.relevance_weight)
+    from titlegen.loading import load_generator
+
+    extra = {"num_threads": args.threads_per_worker} if args.threads_per_worker else {}
+    generator = load_generator(args.model, adapter=args.adapter, click_model=args.click_model,
+                               precision=args.precision, **extra)
+    generator.restraint = args.restraint
+    generator.relevance_weight = args.relevance_weight
+    return generator
+
+
+def _runtime_env(text: str | None) -> dict | None:
+    """``--runtime-env``: JSON text or the path of a JSON file."""
+    if not text:
+        return None
+    try:
+        value = json.loads(Path(text).read_text(encoding="utf-8") if Path(text).is_file() else text)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"--runtime-env must be JSON or a JSON file, got {text!r}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"--runtime-env must be a JSON object, got {text!r}")
+    return value
+
+
+class _RowProgress:
+    """A progress bar of rows done / total and rows per second; its first report is the rows resumed, which do not
+    count towards the rate."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=None, unit="row", desc="titles", disable=quiet)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar.total is None:
+            self._bar.reset(total=total)
+            self._bar.initial = self._bar.n = done
+            self._bar.refresh()
+        else:
+            self._bar.update(done - self._bar.n)
+
+    def __enter__(self) -> _RowProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.close()
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -116,6 +169,26 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                         "'zh' Chinese, 'en' English; default for rows without a 'language' column")
 
 
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    """``--engine``, ``--address``, ``--workers`` and the resources of each worker (see docs/batch/README.md)."""
+    p.add_argument("--engine", default="local", choices=ENGINES,
+                   help="local: one worker in this process (default, needs no Ray); ray: Ray Data workers, "
+                        "one model each, on a local Ray instance or the cluster at --address")
+    p.add_argument("--address", default=None, help="Ray cluster to join (head host:port, or 'auto'); "
+                                                     "default: start a local instance on 127.0.0.1 for the run")
+    p.add_argument("--workers", type=int, default=None,
+                   help="Ray workers, one model each (default: one per core; more than the cores is capped)")
+    p.add_argument("--threads-per-worker", type=int, default=None,
+                   help="CPU threads of each worker's model (default: cores // workers)")
+    p.add_argument("--gpus-per-worker", type=float, default=0.0, help="GPUs Ray reserves per worker")
+    p.add_argument("--shard-rows", type=int, default=256,
+                   help="finished rows written per shard (a shard is also written every 10 s); a killed run "
+                        "loses at most the rows not yet in a shard")
+    p.add_argument("--runtime-env", default=None,
+                   help="Ray runtime environment for the workers, as JSON or a .json file (e.g. "
+                        '\'{"working_dir": "."}\' or \'{"pip": ["creator-studio"]}\')')
+
+
 def _styles(args: argparse.Namespace) -> int:
     from titlegen.controls import get_platform, get_style
 
@@ -131,11 +204,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="titles for every brief in a CSV/JSONL file")
-    gen.add_argument("--input", type=Path, required=True, help=".csv or .jsonl with a 'brief' column")
-    gen.add_argument("--output", type=Path, required=True, help="output .csv (resumes if a .partial exists)")
+    gen.add_argument("--input", type=Path, required=True,
+                     help=".csv, .jsonl or .parquet (or a folder of .parquet files) with a 'brief' column")
+    gen.add_argument("--output", type=Path, required=True,
+                     help="output .csv, .jsonl or .parquet; a rerun resumes from the rows already written")
     _model_args(gen)
     gen.add_argument("--num-titles", type=int, default=5)
-    gen.add_argument("--batch-size", type=int, default=16)
+    gen.add_argument("--batch-size", type=int, default=16,
+                     help="rows generated together, in input order (1: every row independent of the others; "
+                          "docs/batch/README.md measures the cost)")
     gen.add_argument("--style", default="lifestyle", choices=list_styles(), help="default when the row has none")
     gen.add_argument("--audience", default="")
     gen.add_argument("--selling-points", default="", help="phrases separated by ';'")
@@ -150,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--relevance-weight", type=float, default=0.0,
                      help="log-odds of predicted click-through added per unit of cosine similarity between a title "
                           "and its brief when ranking (0: ignore it); docs/titlegen/uplift/report.md measures it")
+    gen.add_argument("--num-beams", type=int, default=4, help="beam candidates per row (1: greedy)")
+    gen.add_argument("--num-samples", type=int, default=4, help="sampled candidates per row (0: none)")
+    gen.add_argument("--seed", type=int, default=0,
+                     help="run seed: each row's sampling seed is a hash of it and the row id (the group's first "
+                          "row with --batch-size > 1), so titles do not depend on the engine or the worker")
+    _engine_args(gen)
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _click_model_arg(gen)
     gen.set_defaults(func=_generate)

@@ -29,3 +29,12 @@ class ModelLoadError(TitleGenError, OSError):
 
 class InputFileError(TitleGenError, ValueError):
     """A batch input file cannot be read: missing, wrong format, undecodable or without the needed columns."""
+
+
+class OutputLockedError(TitleGenError, RuntimeError):
+    """Another batch run is writing the same output; the message names it (pid, host) and how to clear a stale lock."""
+
+
+class EngineError(TitleGenError, RuntimeError):
+    """The batch engine cannot run: no Ray cluster answers at the address, Ray is not installed, or a worker could
+    not start (the message names the worker and what it tried to load)."""
