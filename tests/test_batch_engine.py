@@ -141,6 +141,18 @@ def test_groups_and_seeds_do_not_depend_on_resume(tmp_path):
     assert titles[0].endswith(f"#{row_seed(5, 'r0') % 1000}") and titles[3].endswith(f"#{row_seed(5, 'r3') % 1000}")
 
 
+def test_by_default_a_sampled_row_is_seeded_by_its_own_id_whatever_its_neighbours(tmp_path):
+    """With sampling and no batch size given, every row is its own group: its seed, hence its titles, come from the
+    run seed and its id only (the issue's contract), so it gets the same titles among other rows or alone."""
+    src = _briefs(tmp_path / "in.csv", 5)
+    run_batch(SlowSpec(marker_dir=str(tmp_path)), src, tmp_path / "all.csv", seed=5, num_samples=2)
+    (tmp_path / "one.csv").write_text("id,brief\nr3,brief number 3\n", encoding="utf-8")
+    run_batch(SlowSpec(marker_dir=str(tmp_path)), tmp_path / "one.csv", tmp_path / "alone.csv", seed=5, num_samples=2)
+    rows = {r["id"]: r for r in _rows(tmp_path / "all.csv")}
+    assert all(rows[f"r{i}"]["title_1"].endswith(f"#{row_seed(5, f'r{i}') % 1000}") for i in range(5))
+    assert _rows(tmp_path / "alone.csv")[0]["title_1"] == rows["r3"]["title_1"]
+
+
 def test_row_seed_is_stable_and_spreads():
     assert row_seed(0, "a") == row_seed(0, "a") != row_seed(1, "a") != row_seed(0, "b")
     assert row_seed(0, "a") == 8617095791668180470 and 0 <= row_seed(2**40, "商品-1") < 2**63

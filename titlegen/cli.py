@@ -210,9 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output .csv, .jsonl or .parquet; a rerun resumes from the rows already written")
     _model_args(gen)
     gen.add_argument("--num-titles", type=int, default=5)
-    gen.add_argument("--batch-size", type=int, default=16,
-                     help="rows generated together, in input order (1: every row independent of the others; "
-                          "docs/batch/README.md measures the cost)")
+    gen.add_argument("--batch-size", type=int, default=None,
+                     help="rows generated together, in input order; default: 1 when sampling (each row seeded by "
+                          "its own id, independent of its neighbours), 16 without (--num-samples 0); a larger size "
+                          "with sampling seeds each group by its first row (docs/batch/README.md measures the cost)")
     gen.add_argument("--style", default="lifestyle", choices=list_styles(), help="default when the row has none")
     gen.add_argument("--audience", default="")
     gen.add_argument("--selling-points", default="", help="phrases separated by ';'")
@@ -231,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--num-samples", type=int, default=4, help="sampled candidates per row (0: none)")
     gen.add_argument("--seed", type=int, default=0,
                      help="run seed: each row's sampling seed is a hash of it and the row id (the group's first "
-                          "row with --batch-size > 1), so titles do not depend on the engine or the worker")
+                          "row with --batch-size > 1), so titles do not depend on the engine, the worker or, by "
+                          "default, the other rows")
     _engine_args(gen)
     gen.add_argument("--quiet", action="store_true", help="no progress bar")
     _click_model_arg(gen)
