@@ -255,9 +255,11 @@ def speaks(template: str) -> bool:
 def transcript_rows(data: dict[str, Any]) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """What the draft's footage says, for the Draft page: ``(path, heading, [(time span, text), ...])`` per clip
     that was transcribed, segments in order (their index is their position)."""
+    from crossmodal_match.transcript import EDITED
+
     rows = []
     for path, t in data.get("transcripts", {}).items():
-        edited = " · edited" if "captions edited by the creator" in t.get("notes", ()) else ""
+        edited = " · edited" if EDITED in t.get("notes", ()) else ""
         heading = f"{state.display_name(path)} · {t.get('language') or 'no speech'}{edited}"
         spans = [(f"{_clock(s['start_s'])}-{_clock(s['end_s'])}", s["text"]) for s in t.get("segments", ())]
         rows.append((path, heading, spans))

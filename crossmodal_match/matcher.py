@@ -69,7 +69,6 @@ class Matcher:
         self.config = config
         #: a ``compose.catalogue.ComposedCatalogue`` proposing composed soundtracks, or None
         self.composer = composer
-        self._styles_encoder = None
         self.text_encoder = text_encoder
         #: which text encoder reads briefs and catalogues (shown in results and the studio's Settings)
         self.encoder_name = str(getattr(text_encoder, "name", type(text_encoder).__name__))
@@ -176,15 +175,7 @@ class Matcher:
             return self.indexes["music"]
         from crossmodal_match.compose.catalogue import composed_index
 
-        return self.indexes["music"].concat(composed_index(self.composer, query, self._style_encoder()))
-
-    def _style_encoder(self):
-        """The text encoder, remembering the style texts it embedded (the same five at every match)."""
-        if self._styles_encoder is None:
-            from crossmodal_match.compose.catalogue import RememberingEncoder
-
-            self._styles_encoder = RememberingEncoder(self.text_encoder)
-        return self._styles_encoder
+        return self.indexes["music"].concat(composed_index(self.composer, query, self.text_encoder))
 
     def features(self, kind: str, query: _Query, idx: CandidateIndex | None = None) -> np.ndarray:
         """The feature matrix np.ndarray [shape=(n, len(FEATURES))] of every candidate of one kind (of ``idx``

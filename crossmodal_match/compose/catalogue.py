@@ -241,21 +241,6 @@ def reason(c: ComposedCandidate, *, cuts_per_min: float) -> str:
             f"mood, to its length with the ending on its last bar; free to use (CC0)")
 
 
-class RememberingEncoder:
-    """A text encoder that remembers what it embedded: the composed candidates' style texts are the same at every
-    match, so each is embedded once per matcher."""
-
-    def __init__(self, encoder) -> None:
-        self.encoder, self.dim, self._seen = encoder, getattr(encoder, "dim", None), {}
-
-    def encode_texts(self, texts: list[str]) -> np.ndarray:
-        """np.ndarray [shape=(len(texts), d), float32], the wrapped encoder's vectors."""
-        new = [t for t in dict.fromkeys(texts) if t not in self._seen]
-        if new:
-            self._seen.update(zip(new, np.asarray(self.encoder.encode_texts(new), dtype=np.float32)))
-        return np.stack([self._seen[t] for t in texts]) if texts else np.zeros((0, self.dim or 1), np.float32)
-
-
 def composed_index(catalogue: ComposedCatalogue, query, encoder):
     """The matcher's ``CandidateIndex`` of the candidates composed for one query (its ``footage_s``,
     ``cuts_per_min`` and ``feel``), each with its ``expected_analysis``."""
@@ -265,4 +250,5 @@ def composed_index(catalogue: ComposedCatalogue, query, encoder):
     found = catalogue.candidates(footage_s=query.footage_s, cuts_per_min=query.cuts_per_min,
                                  valence=float(query.feel[FEEL_DIMS.index("mood")]),
                                  arousal=float(query.feel[FEEL_DIMS.index("energy")]))
+    # the style texts are the same at every match: the project's text encoders memoise them by text
     return music_index(found, {c.id: expected_analysis(c) for c in found}, encoder)
