@@ -93,3 +93,14 @@ def test_footage_video_and_descriptors_import_no_circle():
         for b in graph[a]:
             assert a not in graph.get(b, set()), f"{a} and {b} import each other"
     assert graph["crossmodal_match.footage_types"] <= {"crossmodal_match.errors"}
+
+
+def test_a_batch_driver_plans_and_drives_without_torch():
+    # The Ray driver reads the input, plans groups, writes shards and runs the CLI's checks; the model (torch,
+    # transformers: about 6 s to import on 2 cores) loads only in the workers. A driver that imported them paid
+    # that twice per Ray run (docs/batch/README.md).
+    code = ("import json, sys; import titlegen, titlegen.cli, titlegen.batch, titlegen.distributed, "
+            "templates.draft_worker; print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in json.loads(out.stdout.strip().splitlines()[-1])}
+    assert not ({"torch", "transformers", "peft"} & loaded), sorted({"torch", "transformers", "peft"} & loaded)

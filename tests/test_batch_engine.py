@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import socket
+import time
 import warnings
 
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from tests.ray_fakes import SlowSpec, calls
 from titlegen import ConfigError, EngineError, InputFileError, OutputLockedError
 from titlegen.batch import read_briefs, run_batch
-from titlegen.engine import EngineConfig, plan_workers
+from titlegen.engine import EngineConfig, EngineStats, plan_workers
 from titlegen.shards import RunLock, write_rows_atomically
 from titlegen.workers import row_seed
 
@@ -151,6 +152,17 @@ def test_by_default_a_sampled_row_is_seeded_by_its_own_id_whatever_its_neighbour
     rows = {r["id"]: r for r in _rows(tmp_path / "all.csv")}
     assert all(rows[f"r{i}"]["title_1"].endswith(f"#{row_seed(5, f'r{i}') % 1000}") for i in range(5))
     assert _rows(tmp_path / "alone.csv")[0]["title_1"] == rows["r3"]["title_1"]
+
+
+def test_stats_split_start_up_from_the_steady_rate():
+    stats = EngineStats()
+    start = time.perf_counter() - 4.0  # the first group reaches the driver 4 s after the start ...
+    stats.count(8, start)
+    stats.seconds = stats.first_s + 2.0  # ... and 16 more rows take 2 s
+    stats.count(16, start)
+    assert stats.first_rows == 8 and 4.0 <= stats.first_s < 5.0
+    assert stats.steady_rows_per_s == 8.0 and stats.rows_per_s == round(24 / stats.seconds, 3)
+    assert EngineStats(rows=8, seconds=3.0, first_s=3.0, first_rows=8).steady_rows_per_s == 0.0  # one group
 
 
 def test_row_seed_is_stable_and_spreads():

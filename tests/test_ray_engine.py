@@ -87,6 +87,24 @@ def test_a_worker_killed_mid_run_loses_no_row(local_ray, tmp_path):
     assert len(worker_pids(tmp_path)) >= 3  # two workers, and the one Ray started again
 
 
+def test_each_group_reaches_the_driver_when_it_finishes(local_ray, tmp_path):
+    # Ray Data's iterator prefetches a batch by default, which held each finished group back until the next one had
+    # finished too: progress lagged a group and a killed driver redid it. One worker, groups of 2 rows at 1.5 s a
+    # row: when the first group is reported, the second has had at most a scheduling delay, not 3 s, to run.
+    src = tmp_path / "in.csv"
+    src.write_text("id,brief\n" + "".join(f"r{i},brief {i}\n" for i in range(6)), encoding="utf-8")
+    seen = []
+
+    def note(done, total):
+        if done:
+            seen.append((done, len(calls(tmp_path, "1"))))
+
+    summary = run_batch(SlowSpec(marker_dir=str(tmp_path), delay_s=1.5), src, tmp_path / "out.csv", batch_size=2,
+                        on_progress=note, engine=EngineConfig(engine="ray", workers=1, shard_rows=1))
+    assert seen[0][0] == 2 and seen[0][1] < 4, seen  # 4: the second group had finished before the first was seen
+    assert summary.generated == 6 and 0 < summary.steady_rows_per_s
+
+
 def test_a_worker_that_cannot_load_its_model_stops_the_job_and_says_where(local_ray, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("id,brief\na,linen tote\nb,river walk\n", encoding="utf-8")

@@ -20,8 +20,8 @@ from titlegen.errors import (
     OutputLockedError,
     TitleGenError,
 )
-from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest
 from titlegen.loading import load_generator
+from titlegen.request import TitleCandidate, TitleRequest
 
 __all__ = [
     "ConfigError", "Controls", "EngineError", "InputFileError", "InvalidBriefError", "InvalidControlError",
@@ -29,3 +29,13 @@ __all__ = [
     "TitleCandidate", "TitleGenError", "TitleGenerator", "TitleRequest", "get_platform", "get_style",
     "list_platforms", "list_styles", "load_generator",
 ]
+
+
+def __getattr__(name: str):
+    # TitleGenerator pulls in torch and transformers (about 6 s on 2 cores); loaded on first use, so that code
+    # which only plans, validates or drives a batch (the Ray driver, the CLI's checks) never pays for them.
+    if name == "TitleGenerator":
+        from titlegen.generator import TitleGenerator
+
+        return TitleGenerator
+    raise AttributeError(f"module 'titlegen' has no attribute {name!r}")

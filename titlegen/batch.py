@@ -30,17 +30,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from titlegen.controls import Controls
 from titlegen.engine import EngineConfig, chunk, open_engine
 from titlegen.errors import ConfigError, InputFileError
-from titlegen.generator import TitleGenerator
 from titlegen.language import LANGUAGES, detect_language
 from titlegen.shards import RunLock, ShardStore, check_output_path, write_rows_atomically
 from titlegen.workers import (GeneratorSpec, TitleSettings, TitleWorker, build_title_worker, controls_of,
                               dropped_text, row_out)
+
+if TYPE_CHECKING:  # torch loads in the worker that generates, not in the driver that plans and writes
+    from titlegen.generator import TitleGenerator
 
 CONTROL_COLUMNS = ("style", "audience", "selling_points", "platform", "max_chars", "language")
 INPUT_FORMATS = (".csv", ".jsonl", ".ndjson", ".parquet")
@@ -53,7 +56,9 @@ __all__ = ["BatchSummary", "dropped_text", "read_briefs", "run_batch", "score_fi
 @dataclass(frozen=True)
 class BatchSummary:
     """What a batch run did: rows in the input, done now, skipped as already done, and failed (of those done now);
-    the engine, its rows per second, and per worker ``{host, pid, rows, peak_rss_mb}``."""
+    the engine, its rows per second (from the first worker's start) and after the first group (``steady_rows_per_s``:
+    start-up excluded, see :class:`~titlegen.engine.EngineStats`), and per worker ``{host, pid, rows, peak_rss_mb,
+    startup_s}``."""
 
     total: int
     generated: int
@@ -61,6 +66,7 @@ class BatchSummary:
     failed: int
     engine: str = "local"
     rows_per_s: float = 0.0
+    steady_rows_per_s: float = 0.0
     workers: tuple[dict, ...] = field(default=())
 
 
@@ -270,7 +276,8 @@ def _run_locked(runner, rows: list[dict], out: Path, fields: list[str], *, batch
     finally:
         lock.release()
     return BatchSummary(total=len(rows), generated=stats.rows, resumed=resumed, failed=sink.failed,
-                        engine=config.engine, rows_per_s=stats.rows_per_s, workers=tuple(stats.workers))
+                        engine=config.engine, rows_per_s=stats.rows_per_s,
+                        steady_rows_per_s=stats.steady_rows_per_s, workers=tuple(stats.workers))
 
 
 def score_file(click_model, input_path: str | Path, output_path: str | Path) -> int:

@@ -137,12 +137,14 @@ class RayEngine:
         # here as one typed error instead.
         data_log.setLevel(logging.CRITICAL)
         try:
-            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            # No prefetch: with Ray's default of one batch ahead, each finished group was held back until the next
+            # had finished too (progress a group behind, and a killed driver redid that group on resume).
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
                 for payload, host, pid, rss, startup in zip(batch["payload"], batch["host"], batch["pid"],
                                                             batch["peak_rss_mb"], batch["startup_s"]):
                     records = json.loads(payload)
                     sink(records)
-                    stats.rows += len(records)
+                    stats.count(len(records), start)
                     w = per_worker.setdefault((str(host), int(pid)), {"host": str(host), "pid": int(pid), "rows": 0,
                                                                       "peak_rss_mb": 0.0, "startup_s": float(startup)})
                     w["rows"] += len(records)

@@ -135,16 +135,36 @@ def worker_identity() -> dict[str, Any]:
 @dataclass
 class EngineStats:
     """What an engine did: rows it finished, seconds from the first worker's start to the last row, and per worker
-    ``{host, pid, rows, peak_rss_mb, startup_s}`` (``startup_s``: building the worker, i.e. loading its model)."""
+    ``{host, pid, rows, peak_rss_mb, startup_s}`` (``startup_s``: building the worker, i.e. loading its model).
+
+    ``first_s`` and ``first_rows``: when the first group's records reached the driver (seconds from the start) and
+    how many rows it had. Everything before that is start-up, paid once per run (a Ray worker's process, its
+    imports, the model load and the first call's warm-up); :attr:`steady_rows_per_s` is the rate after it, the
+    one a long catalogue run sees.
+    """
 
     rows: int = 0
     seconds: float = 0.0
     workers: list[dict[str, Any]] = field(default_factory=list)
     plan: WorkerPlan | None = None
+    first_s: float = 0.0
+    first_rows: int = 0
 
     @property
     def rows_per_s(self) -> float:
         return round(self.rows / self.seconds, 3) if self.seconds > 0 else 0.0
+
+    @property
+    def steady_rows_per_s(self) -> float:
+        """Rows per second after the first group (0.0 when the run had a single group)."""
+        rows, seconds = self.rows - self.first_rows, self.seconds - self.first_s
+        return round(rows / seconds, 3) if rows > 0 and seconds > 0 else 0.0
+
+    def count(self, rows: int, since: float) -> None:
+        """Note ``rows`` more records at the driver, ``since`` being the run's start (``time.perf_counter()``)."""
+        if not self.first_rows:
+            self.first_s, self.first_rows = time.perf_counter() - since, rows
+        self.rows += rows
 
 
 class Engine(Protocol):
@@ -175,7 +195,7 @@ class LocalEngine:
         for group in groups:
             records = worker(group)
             sink(records)
-            stats.rows += len(records)
+            stats.count(len(records), start)
             if on_progress is not None:
                 on_progress(done + stats.rows, total)
         stats.seconds = time.perf_counter() - start

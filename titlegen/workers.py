@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from titlegen.controls import Controls
 from titlegen.errors import ConfigError, TitleGenError
-from titlegen.generator import TitleCandidate, TitleGenerator, TitleRequest, validate_request
 from titlegen.loading import DEFAULT, PRECISIONS, load_generator
+from titlegen.request import TitleCandidate, TitleRequest, validate_request
+
+if TYPE_CHECKING:  # the generator (torch) loads in the worker, not on the driver that plans the job
+    from titlegen.generator import TitleGenerator
 
 
 def row_seed(run_seed: int, row_id: str) -> int:
