@@ -120,7 +120,11 @@ class RayEngine:
         items = [{"payload": json.dumps(g, ensure_ascii=False)} for g in groups]
         # One group per block and one block in flight per actor: a retried task redoes one group, a free worker
         # takes the next group (none queue behind a busy one), and results stream back group by group.
-        pool = ray.data.ActorPoolStrategy(size=min(self.plan.workers, len(groups)), max_tasks_in_flight_per_actor=1)
+        # enable_true_multi_threading: by default Ray Data runs the UDF on a helper thread of its own, not the
+        # thread that built the worker and set torch's threads; there one worker x 2 threads used 1.5 of 2 cores
+        # (0.80x the local engine's rows/s, measured). With one task in flight per actor nothing runs concurrently.
+        pool = ray.data.ActorPoolStrategy(size=min(self.plan.workers, len(groups)), max_tasks_in_flight_per_actor=1,
+                                           enable_true_multi_threading=True)
         with warnings.catch_warnings():
             # Ray 2.60 has no named parameter for actor restarts and deprecates passing them as remote args; its
             # default is unlimited, which would retry forever a group that crashes its worker every time.
