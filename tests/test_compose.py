@@ -51,6 +51,60 @@ def test_mastered_to_minus_14_lufs_with_true_peak_under_minus_1(lofi):
     assert lofi.loudness_lufs == pytest.approx(-14.0, abs=0.5)
 
 
+def _full_oversampled_peaks(x):
+    """The reference: every channel oversampled 4x whole, the largest |value| per input sample."""
+    from scipy import signal
+
+    ups = [np.abs(signal.resample_poly(c, 4, 1))[: 4 * len(x)].reshape(len(x), 4).max(axis=1)
+           for c in np.asarray(x, dtype=np.float32).T]
+    return np.max(ups, axis=0)
+
+
+def test_true_peak_skips_only_what_cannot_matter():
+    # Mastering oversamples only where a value could pass the floor; where it does, the values must be the whole
+    # signal's, to the bit. A sine at fs/4 and 45 degrees has every sample 3 dB under its true peak.
+    from crossmodal_match.compose.master import _oversampled_peaks
+
+    rng = np.random.default_rng(0)
+    n = SR * 3
+    x = 0.05 * rng.standard_normal((n, 2))
+    x[:: SR // 3] *= 15  # clicks
+    x[SR: SR + 2000, 0] += 0.6 * np.sin(np.pi / 2 * np.arange(2000) + np.pi / 4)
+    full = _full_oversampled_peaks(x)
+    for floor in (0.3, 0.6, 0.85):
+        fast = _oversampled_peaks(x, floor=floor)
+        above = full > floor
+        assert above.any() and np.array_equal(fast[above], full[above])
+        assert (fast[~above] <= floor).all()
+    assert true_peak_db(x) == pytest.approx(20 * np.log10(float(full.max())), abs=1e-9)
+    sine = np.zeros((n, 2))
+    sine[:, 1] = 0.6 * np.sin(np.pi / 2 * np.arange(n) + np.pi / 4)  # every sample 3 dB under the sine's peak
+    assert true_peak_db(sine) == pytest.approx(20 * np.log10(0.6), abs=0.25)
+    assert true_peak_db(sine) > 20 * np.log10(np.abs(sine).max()) + 2.5
+
+
+def test_keys_are_spelled_as_their_signatures():
+    from crossmodal_match.compose.harmony import Key, tonic_of
+
+    assert [Key(t, "major").name for t in (10, 3, 8, 1, 6)] == ["Bb major", "Eb major", "Ab major", "Db major",
+                                                               "F# major"]
+    assert [Key(t, "minor").name for t in (1, 3, 8, 10)] == ["C# minor", "Eb minor", "G# minor", "Bb minor"]
+    assert all(tonic_of(Key(t, m).name) == t for t in range(12) for m in ("major", "minor"))
+    assert tonic_of("A#") == tonic_of("Bb") == 10
+
+
+def test_limiter_release_is_the_running_recovery():
+    from crossmodal_match.compose.master import _recover
+
+    gain = np.ones(400)
+    gain[[10, 11, 50, 200, 203]] = [0.5, 0.7, 0.9, 0.2, 0.95]
+    release = 0.9
+    loop = gain.copy()
+    for i in range(1, len(loop)):
+        loop[i] = min(gain[i], 1.0 - (1.0 - loop[i - 1]) * release)
+    np.testing.assert_allclose(_recover(gain, release), loop, rtol=0, atol=1e-12)
+
+
 def test_loudness_meter_agrees_with_pyloudnorm():
     pyln = pytest.importorskip("pyloudnorm")
     rng = np.random.default_rng(0)

@@ -201,8 +201,9 @@ def compose_track(*, length_s: float, bpm: float, style: str | StyleSpec = "lo-f
     beats = tuple(round(k * beat_s, 6) for k in range(4 * n_bars + 1))
     firsts = np.cumsum([0] + [b for _, b in plan])[:-1]
     return ComposedTrack(
-        samples=samples.astype(np.float32), sr=sr, length_s=n / sr, bpm=tempo, requested_bpm=float(bpm),
-        beats_s=beats, downbeats_s=beats[::4], style=spec.name, seed=seed, key=key.name, mode=key.mode,
+        samples=np.ascontiguousarray(samples, dtype=np.float32), sr=sr, length_s=n / sr, bpm=tempo,
+        requested_bpm=float(bpm), beats_s=beats, downbeats_s=beats[::4], style=spec.name, seed=seed, key=key.name,
+        mode=key.mode,
         valence=float(valence), arousal=float(arousal),
         sections=tuple((label, int(first), bars) for (label, bars), first in zip(plan, firsts)),
         loudness_lufs=lufs, true_peak_db=peak,

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 PITCHES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+# Keys as musicians spell them (the key signature with the fewest accidentals): "Bb major", not "A# major".
+_KEY_SPELLING = {"major": ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"),
+                 "minor": ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")}
+_FLATS = {"Db": 1, "Eb": 3, "Gb": 6, "Ab": 8, "Bb": 10}
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor; a "V" numeral borrows the harmonic minor's major third
 # numeral -> (semitones above the tonic, quality)
@@ -41,8 +45,8 @@ class Key:
 
     @property
     def name(self) -> str:
-        """E.g. "F# minor"."""
-        return f"{PITCHES[self.tonic]} {self.mode}"
+        """E.g. "F# minor", "Bb major" (spelled as its key signature is)."""
+        return f"{_KEY_SPELLING[self.mode][self.tonic]} {self.mode}"
 
     @property
     def scale(self) -> tuple[int, ...]:
@@ -73,6 +77,12 @@ class Chord:
     def fifth(self) -> int:
         """MIDI note a fifth above the bass root (for root-fifth bass lines)."""
         return self.bass + 7 if self.bass + 7 <= BASS_RANGE[1] + 7 else self.bass - 5
+
+
+def tonic_of(name: str) -> int:
+    """Pitch class 0-11 of a tonic spelled with a sharp or a flat ("A#", "Bb", or a key name: "Bb major")."""
+    tonic = name.split()[0]
+    return _FLATS[tonic] if tonic in _FLATS else PITCHES.index(tonic)
 
 
 def choose_key(*, valence: float, arousal: float, variant: int) -> Key:

@@ -21,10 +21,15 @@ _PART_GAIN = {"bass": 0.38, "chords": 0.26, "melody": 0.34, "pad": 0.12, "pad_sw
 _DRUM_GAIN = 0.6
 
 
-def _pan(mono: np.ndarray, pan: float) -> np.ndarray:
-    """Constant-power pan, ``pan`` in [-1 (left), 1 (right)]: np.ndarray [shape=(n, 2)]."""
+def _pan(mono: np.ndarray, pan: float, level: float = 1.0) -> np.ndarray:
+    """Constant-power pan, ``pan`` in [-1 (left), 1 (right)], times ``level``: np.ndarray [shape=(2, n)].
+
+    Buses are channel-first while they are mixed: every step then reads and writes contiguous rows (an
+    interleaved (n, 2) layout cost a minute's mix about 0.3 s in strided writes and filter copies on 2 cores).
+    """
     angle = (pan + 1) * np.pi / 4
-    return mono[:, None] * (np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)])).astype(mono.dtype)
+    gains = (level * np.sqrt(2) * np.array([np.cos(angle), np.sin(angle)])).astype(mono.dtype)
+    return np.multiply.outer(gains, mono)
 
 
 def _place(bus: np.ndarray, start: int, sound: np.ndarray) -> None:
@@ -42,7 +47,7 @@ def _instrument(spec: StyleSpec, part: str) -> str:
 
 def render_parts(events: Events, spec: StyleSpec, *, n: int, sr: int,
                  rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Each bus of the track, np.ndarray [shape=(n, 2)] (mono parts panned), before the reverb.
+    """Each bus of the track, np.ndarray [shape=(2, n)] (mono parts panned), before the reverb.
 
     Args:
         events: the composition's notes and hits.
@@ -62,15 +67,15 @@ def render_parts(events: Events, spec: StyleSpec, *, n: int, sr: int,
         cutoff = _BUS_LOWPASS.get(instrument.removesuffix("_swell"), 0.0)
         if cutoff and cutoff < 0.45 * sr:
             mono = signal.sosfilt(signal.butter(2, cutoff, fs=sr, output="sos"), mono).astype(np.float32)
-        buses[part] = _pan(mono * np.float32(level), _BUSES[part][0])
-    drums = np.zeros((n, 2), dtype=np.float32)
+        buses[part] = _pan(mono, _BUSES[part][0], level)
+    drums = np.zeros((2, n), dtype=np.float32)
     sounds, mix = kit(spec.drums.instrument, sr, rng), KIT_MIX[spec.drums.instrument]
     for voice, hits in events.hits.items():
         level, pan = mix[voice]
         mono = np.zeros(n, dtype=np.float32)
         for onset_s, velocity in hits:
             _place(mono, int(round(onset_s * sr)), sounds[voice] * velocity)
-        drums += _pan(mono * np.float32(level * spec.drums.level * _DRUM_GAIN), pan)
+        drums += _pan(mono, pan, level * spec.drums.level * _DRUM_GAIN)
     buses["drums"] = drums
     return buses
 
@@ -99,10 +104,11 @@ def _reverb_ir(sr: int, *, seconds: float, rng: np.random.Generator) -> np.ndarr
 
 def mixdown(buses: dict[str, np.ndarray], events: Events, spec: StyleSpec, *, sr: int,
             rng: np.random.Generator) -> np.ndarray:
-    """Sum the buses with the style's side-chain, reverb send, tone and crackle: np.ndarray [shape=(n, 2)]."""
-    n = len(buses["drums"])
+    """Sum the buses (np.ndarray [shape=(2, n)] each, from :func:`render_parts`) with the style's side-chain,
+    reverb send, tone and crackle: np.ndarray [shape=(n, 2)] (a transposed view of channel-first samples)."""
+    n = buses["drums"].shape[1]
     if spec.drums.pattern == "four-on-the-floor" and events.hits.get("kick"):
-        pump = _pump(n, sr, events.hits["kick"])[:, None].astype(np.float32)
+        pump = _pump(n, sr, events.hits["kick"])[None, :].astype(np.float32)
         for part in ("chords", "pad", "pad_swell", "bass"):
             if part in buses:
                 buses[part] = buses[part] * (pump if part != "bass" else 0.5 + 0.5 * pump)
@@ -110,23 +116,23 @@ def mixdown(buses: dict[str, np.ndarray], events: Events, spec: StyleSpec, *, sr
     send = sum(buses[p] * _BUSES[p][1] for p in buses if p in _BUSES) + 0.25 * buses["drums"]
     if spec.reverb > 0:
         ir = _reverb_ir(sr, seconds=1.2 + 2.0 * spec.reverb, rng=rng).astype(np.float32)
-        wet = np.stack([signal.oaconvolve(send[:, c], ir[:, c])[:n] for c in range(2)], axis=1)
+        wet = np.stack([signal.oaconvolve(send[c], ir[:, c])[:n] for c in range(2)])
         dry = dry + spec.reverb * wet
     if spec.lowpass_hz and spec.lowpass_hz < 0.45 * sr:
-        dry = signal.sosfilt(signal.butter(2, spec.lowpass_hz, fs=sr, output="sos"), dry, axis=0)
+        dry = signal.sosfilt(signal.butter(2, spec.lowpass_hz, fs=sr, output="sos"), dry, axis=-1)
     if spec.crackle > 0:
         pops = (rng.random(n) < 6.0 / sr) * rng.standard_normal(n)  # about six pops a second
         hiss = 0.08 * rng.standard_normal(n)
         crackle = signal.sosfilt(signal.butter(2, [800, min(7000, 0.45 * sr - 1)], btype="bandpass", fs=sr,
                                                output="sos"), pops + hiss)
-        dry = dry + spec.crackle * crackle[:, None]
-    return dry
+        dry = dry + spec.crackle * crackle[None, :]
+    return dry.T
 
 
 def fade_edges(x: np.ndarray, *, sr: int, fade_out_s: float) -> np.ndarray:
     """A 5 ms fade-in and a ``fade_out_s`` cosine fade-out to exact silence at the last sample (no click)."""
     n = len(x)
-    out = x.copy()
+    out = x.copy(order="K")  # keeps channel-first memory (see _pan)
     head = min(n, int(0.005 * sr))
     out[:head] *= (np.arange(head) / max(head, 1))[:, None]
     tail = min(n, max(1, int(fade_out_s * sr)))

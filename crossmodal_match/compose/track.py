@@ -148,9 +148,9 @@ def _centroid_hz(mono: np.ndarray, *, sr: int, n_fft: int = 2048, max_hz: float 
 
 def _key_confidence(profile: tuple[float, ...], *, key: str, mode: str) -> float:
     """Correlation of the notes' pitch-class histogram with the key's Krumhansl-Kessler profile, in [-1, 1]."""
-    from crossmodal_match.compose.harmony import PITCHES
+    from crossmodal_match.compose.harmony import tonic_of
 
-    tonic = PITCHES.index(key.split()[0])
+    tonic = tonic_of(key)
     template = np.roll(_MAJOR if mode == "major" else _MINOR, tonic)
     p = np.asarray(profile)
     if np.ptp(p) <= 0:
