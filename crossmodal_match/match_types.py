@@ -38,6 +38,10 @@ class MatcherConfig:
         compose: also rank soundtracks composed for the draft (``crossmodal_match.compose``), one per style,
             beside the library's tracks; without a music folder they are the only music.
         compose_seed: the seed of the composed candidates (another seed, another take of each style).
+        style_words: rank the composed styles against each other by the brief's words as templates are (dense
+            cosine fused with lexical overlap over their bilingual descriptions and tags, z-scored among them),
+            re-centred on their cosines' mean so they stay comparable with library tracks; False: the cosine
+            alone, as for library tracks (measured in ``bench/compose_ranking.py``).
     """
 
     music_dir: str | None = None
@@ -53,6 +57,7 @@ class MatcherConfig:
     lexical_weight: float | None = None
     compose: bool = True
     compose_seed: int = 0
+    style_words: bool = True
 
     def __post_init__(self) -> None:
         if self.text_encoder not in TEXT_ENCODERS:

@@ -207,10 +207,32 @@ class Matcher:
         """The ``semantic`` feature [shape=(n,)] in [0, 1]: for copy and templates the dense cosine fused with
         lexical overlap (z-scored over the candidates, logistic), for music the cosine alone."""
         dense = idx.text_emb @ query.brief_emb
+        if kind == "music":
+            return self._music_semantic(idx, dense, query)
         if kind not in _LEXICAL_KINDS or len(idx) < 2 or self.lexical_weight == 0:
             return semantic_fit(dense)  # weight 0: the cosine alone, exactly as before lexical fusion
         lexical = self._lexical_index(kind, idx).scores([query.brief])[0]
         return fused_fit(fuse(dense, lexical, lexical_weight=self.lexical_weight))
+
+    def _music_semantic(self, idx: CandidateIndex, dense: np.ndarray, query: _Query) -> np.ndarray:
+        """Library tracks: the cosine alone (their titles are too short for words to help). Composed candidates,
+        one per style with a curated bilingual description, are chosen between like templates: e5's cosines of a
+        brief with the five descriptions differed by about 0.01, so the styles' predicted energy decided alone
+        (a slow Sunday morning or a rainy study session got cinematic, its calmest style). Their fused dense and
+        lexical score (z-scored among them, logistic) spreads them around the mean of their own cosine fits, which
+        keeps the group level with the library's tracks."""
+        fit = semantic_fit(dense)
+        composed = np.array([bool(getattr(item, "composed", False)) for item in idx.items], dtype=bool)
+        if not self.config.style_words or composed.sum() < 2 or self.lexical_weight == 0:
+            return fit
+        rows = np.flatnonzero(composed)
+        lexical = LexicalIndex([idx.extra[i].get("text", idx.titles[i]) for i in rows]).scores([query.brief])[0]
+        spread = 2.0 * fused_fit(fuse(dense[rows], lexical, lexical_weight=self.lexical_weight)) - 1.0  # (-1, 1)
+        centre = float(fit[rows].mean())
+        fit = fit.copy()
+        # Above the centre toward 1, below it toward 0, in proportion: the order is kept and nothing clips.
+        fit[rows] = centre + np.where(spread > 0, spread * (1.0 - centre), spread * centre)
+        return fit
 
     def _lexical_index(self, kind: str, idx: CandidateIndex) -> LexicalIndex:
         built = self._lexical.get(kind)

@@ -87,6 +87,29 @@ def test_composed_tracks_rank_beside_library_tracks_labelled(tmp_path):
     assert "free to use" in top.reason and top.title.startswith("Composed for this draft")
 
 
+def test_composed_styles_are_told_apart_by_the_briefs_words_and_library_tracks_are_untouched(tmp_path):
+    # A real encoder's cosines of a brief with the five style descriptions differ by about 0.01, so the styles'
+    # predicted energy used to pick the style alone (bench/compose_ranking.py: 6 of 16 held-out briefs, 12 now).
+    folder = tmp_path / "music"
+    folder.mkdir()
+    _click_track(folder / "beat.wav", bpm=120)
+
+    def semantic(style_words):
+        matcher = create_matcher(MatcherConfig(music_dir=str(folder), cache_dir=str(tmp_path / "cache"),
+                                               style_words=style_words), text_encoder=WordEncoder())
+        query, _ = matcher._query(None, "rainy night study session 自习", None)
+        idx = matcher._music_for(query)
+        sem = matcher.features("music", query, idx)[:, 0]
+        return {("composed:" + i.split(":")[1]) if i.startswith("composed:") else i: v for i, v in zip(idx.ids, sem)}
+
+    words, cosine = semantic(True), semantic(False)
+    assert words["beat.wav"] == cosine["beat.wav"]  # library tracks: the cosine alone, either way
+    composed = [k for k in words if k.startswith("composed:")]
+    assert max(composed, key=words.get) == "composed:lo-fi"  # its tags say rainy, study, 自习
+    assert np.ptp([words[k] for k in composed]) > 2 * np.ptp([cosine[k] for k in composed])
+    assert all(0.0 <= words[k] <= 1.0 for k in composed)
+
+
 def test_a_composition_is_cached_by_its_parameters(tmp_path, monkeypatch):
     shelf = catalogue.ComposedCatalogue(cache_dir=tmp_path, sr=16000)
     track_id = catalogue.make_id(style="chill", bpm=90, length_s=5.0, valence=0.6, arousal=0.3, seed=2)
