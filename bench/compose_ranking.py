@@ -88,8 +88,9 @@ def main() -> None:
         agreement[split] = {"top1_accepted": hits, "briefs": len(BRIEFS[split])}
         print(f"{split}: the first style is an accepted one for {hits} of {len(BRIEFS[split])} briefs", flush=True)
     out = args.out or ROOT / "bench" / "results" / f"compose_ranking_{time.strftime('%Y-%m-%d')}.json"
-    out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), "command": "python " + " ".join(sys.argv),
-                               "style_words": not args.no_style_words, "agreement": agreement, "ranked": ranked}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    result = {"date": time.strftime("%Y-%m-%d"), "command": "python " + " ".join(sys.argv),
+              "style_words": not args.no_style_words, "agreement": agreement, "ranked": ranked}
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ DRAFT_FILE, VIDEO_FILE, CAPTIONS_FILE, COVER_FILE = "draft.json", "draft.mp4", "
 VTT_FILE = "captions.vtt"
 SOUNDTRACK_FILE = "soundtrack.wav"  # a composed soundtrack's copy in its draft
 # Share of the progress bar each stage gets (rendering dominates wall time).
-_STAGES = (("analyse footage", 0.0, 0.12), ("transcribe", 0.12, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4), ("timeline", 0.4, 0.45),
-           ("render", 0.45, 0.97), ("captions and cover", 0.97, 1.0))
+_STAGES = (("analyse footage", 0.0, 0.12), ("transcribe", 0.12, 0.2), ("match", 0.2, 0.3), ("titles", 0.3, 0.4),
+           ("timeline", 0.4, 0.45), ("render", 0.45, 0.97), ("captions and cover", 0.97, 1.0))
 
 Progress = Callable[[float, str], None]
 

@@ -162,8 +162,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                         "local model directory or a hub id")
     p.add_argument("--adapter", default=None, help="LoRA adapter folder from `titlegen train`")
     p.add_argument("--precision", default=None, choices=PRECISIONS,
-                   help="inference precision of a decoder-only model (default: "
-                        f"{DEFAULT_PRECISION} for the embedded default, fp32 otherwise; seq2seq models always run in fp32)")
+                   help=f"inference precision of a decoder-only model (default: {DEFAULT_PRECISION} for the "
+                        "embedded default, fp32 otherwise; seq2seq models always run in fp32)")
     p.add_argument("--language", default=AUTO, choices=[AUTO, *LANGUAGES],
                    help="language of the titles: 'auto' follows each brief (Chinese for a mostly Chinese brief), "
                         "'zh' Chinese, 'en' English; default for rows without a 'language' column")

@@ -24,8 +24,8 @@ with st.expander("Change where the models and catalogues come from", icon=":mate
     st.markdown("Empty fields use the defaults. Models are loaded once per server process and shared by sessions "
                 "with the same settings.")
     base = st.text_input("Title model", value=current.title_base,
-                         help=f"'{state.DEFAULT_TITLE_BASE}' (the embedded default: Qwen2.5-Coder-0.5B-Instruct with the "
-                              "project's LoRA adapter, Chinese and English), 'qwen2.5-0.5b' (the base alone), "
+                         help=f"'{state.DEFAULT_TITLE_BASE}' (the embedded default: Qwen2.5-Coder-0.5B-Instruct "
+                              "with the project's LoRA adapter, Chinese and English), 'qwen2.5-0.5b' (the base alone), "
                               "'minilm-title-decoder' (the former English-only default), or a local folder of a "
                               "seq2seq or decoder-only model")
     adapter = st.text_input("Title LoRA adapter folder", value=current.title_adapter,

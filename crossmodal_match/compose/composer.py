@@ -21,7 +21,7 @@ from crossmodal_match.compose.harmony import Key, choose_key, progression, secti
 from crossmodal_match.compose.master import master
 from crossmodal_match.compose.melody import MelodyWriter
 from crossmodal_match.compose.mix import fade_edges, mixdown, render_parts
-from crossmodal_match.compose.patterns import (STEPS, BarPlan, Events, bass_bar, chord_bar, drum_bar, pad_bar)
+from crossmodal_match.compose.patterns import BarPlan, Events, bass_bar, chord_bar, drum_bar, pad_bar
 from crossmodal_match.compose.style import StyleSpec, get_style
 from crossmodal_match.compose.track import ComposedTrack
 from crossmodal_match.errors import ComposeError

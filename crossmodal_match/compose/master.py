@@ -132,7 +132,7 @@ def _interpolator_bound() -> tuple[float, int]:
     return gain, reach
 
 
-def _oversampled_peaks(x: np.ndarray, *, floor: float = 0.0) -> np.ndarray:
+def _oversampled_peaks(x: np.ndarray, *, floor: float | None = 0.0) -> np.ndarray:
     """Per input sample, the largest absolute value of the 4x-oversampled signal near it (over channels).
 
     Exact wherever that value can exceed ``floor``; elsewhere the sample's own ``|x|`` (a lower bound that is
@@ -143,7 +143,8 @@ def _oversampled_peaks(x: np.ndarray, *, floor: float = 0.0) -> np.ndarray:
 
     Args:
         x: np.ndarray [shape=(n,) or (n, channels), full scale = 1.0].
-        floor: values at or under this level need not be exact (0: every value is).
+        floor: values at or under this level need not be exact (0: every value is; None: the signal's own
+            sample peak, which the true peak is at least, so only what could beat it is oversampled).
 
     Returns:
         np.ndarray [shape=(n,), float64].
@@ -151,6 +152,8 @@ def _oversampled_peaks(x: np.ndarray, *, floor: float = 0.0) -> np.ndarray:
     channels = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float32).T))  # (channels, n)
     n = channels.shape[1]
     peaks = np.abs(channels).max(axis=0)
+    if floor is None:
+        floor = float(peaks.max()) if n else 0.0
     gain, reach = _interpolator_bound()
     near = ndimage.maximum_filter1d(peaks, size=2 * reach + 1) * gain > floor
     # Runs of samples that may pass the floor, merged when close (one call each).
@@ -176,9 +179,7 @@ def true_peak_db(x: np.ndarray) -> float:
     """
     if not len(x):
         return 20 * np.log10(1e-12)
-    # The true peak is at least the sample peak, so only regions that could beat it are oversampled.
-    sample_peak = float(np.abs(np.asarray(x, dtype=np.float32)).max())
-    peak = float(_oversampled_peaks(x, floor=sample_peak).max())
+    peak = float(_oversampled_peaks(x, floor=None).max())
     return 20 * np.log10(max(peak, 1e-12))
 
 
